@@ -1,0 +1,15 @@
+"""gunicorn settings, read from FUNCPAD_* variables (see webapp/config.py for the app's own)."""
+
+import os
+
+from webapp.config import parse_bind, parse_int
+
+bind = [parse_bind("FUNCPAD_BIND", os.environ.get("FUNCPAD_BIND"))]
+workers = parse_int("FUNCPAD_WORKERS", os.environ.get("FUNCPAD_WORKERS"), 2, minimum=1)
+threads = parse_int("FUNCPAD_THREADS", os.environ.get("FUNCPAD_THREADS"), 4, minimum=1)
+worker_class = "gthread"
+timeout = 120
+graceful_timeout = 20
+accesslog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+wsgi_app = "webapp:create_app()"

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs what Funcpad needs, idempotently: a virtualenv with the Python packages, the npm
+# packages, the browser bundle (esbuild) and the compiled translations.
+#   scripts/setup.sh          what running the app needs
+#   scripts/setup.sh --test   also the test tools and Debian's chromium (apt-get, as root)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  || { echo "Funcpad needs Python 3.11 or newer ($PYTHON is $("$PYTHON" --version))" >&2; exit 1; }
+
+if [[ ! -x .venv/bin/python ]]; then
+  log "creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+
+extras=""
+[[ $want_test == 1 ]] && extras="[dev]"
+stamp=".venv/.installed${extras}"
+if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
+  log "installing Python packages${extras:+ (with test tools)}"
+  .venv/bin/pip install --quiet --disable-pip-version-check -e ".${extras}"
+  touch "$stamp"
+fi
+
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  log "installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+log "building the browser bundle"
+npm run --silent build >/dev/null
+
+log "compiling translations"
+.venv/bin/pybabel compile -q -d translations
+
+if [[ $want_test == 1 && ! -x /usr/bin/chromium ]]; then
+  if [[ $(id -u) == 0 ]]; then
+    log "installing Debian's chromium for the browser tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq chromium >/dev/null
+  else
+    echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2
+    exit 1
+  fi
+fi
+log "ready"

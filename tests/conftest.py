@@ -1,0 +1,149 @@
+"""Shared fixtures: a fresh data directory (real SQLite file) per test, clients and factories.
+
+Migrations run once per session into a template database; each test gets a copy of that file,
+so every test starts from a real migrated schema without paying for the migration each time.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from webapp import create_app
+from webapp.extensions import db
+from webapp.models import Script, User
+from webapp.models.types import utcnow
+from webapp.services import scripts as script_service
+from webapp.services import users as user_service
+
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "admin-password"
+
+
+def app_config(data_dir: Path, **extra) -> dict:
+    return {
+        "FUNCPAD_DATA_DIR": str(data_dir),
+        "FUNCPAD_SCHEDULER": "off",
+        "FUNCPAD_ADMIN_USERNAME": ADMIN_USERNAME,
+        "FUNCPAD_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "TESTING": True,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory) -> Path:
+    data_dir = tmp_path_factory.mktemp("template")
+    app = create_app(app_config(data_dir))
+    with app.app_context():
+        db.engine.dispose()  # closes the last connection, which checkpoints the WAL into the file
+    return data_dir / "funcpad.db"
+
+
+@pytest.fixture
+def data_dir(tmp_path, template_db) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    shutil.copy(template_db, path / "funcpad.db")
+    return path
+
+
+@pytest.fixture
+def app(data_dir) -> Iterator[Flask]:
+    """The app, with no context pushed: requests get their own context (and their own ``g``)."""
+    app = create_app(app_config(data_dir))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_ctx(app) -> Iterator[Flask]:
+    """An app context for tests that use models and services directly."""
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def log_in(client: FlaskClient, username: str = ADMIN_USERNAME, password: str = ADMIN_PASSWORD):
+    """Log in through the real form; returns the response of the POST."""
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
+
+
+@pytest.fixture
+def auth_client(client) -> FlaskClient:
+    """A logged-in browser-like client that sends the CSRF header on every request."""
+    response = log_in(client)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    token = csrf_token_from(client.get("/scripts").get_data(as_text=True))
+    client.environ_base["HTTP_X_CSRFTOKEN"] = token
+    return client
+
+
+@pytest.fixture
+def admin(app_ctx) -> User:
+    return db.session.scalar(db.select(User).where(User.username == ADMIN_USERNAME))
+
+
+@pytest.fixture
+def make_user(app_ctx):
+    def factory(username: str = "alice", password: str = "alice-password", **kw) -> User:
+        user = user_service.create_user(db.session, username, password, **kw)
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def make_script(app_ctx):
+    def factory(
+        script_id: str = "demo", code: str = "x = 1\n", title: str | None = None, publish: int = 0
+    ) -> Script:
+        script = script_service.create_script(
+            db.session,
+            script_id,
+            title or script_id.title(),
+            code=code,
+            username="admin",
+            now=utcnow(),
+        )
+        for n in range(publish):
+            script_service.publish(
+                db.session, script, f"release {n + 1}", username="admin", now=utcnow()
+            )
+        db.session.commit()
+        return script
+
+    return factory
+
+
+@pytest.fixture
+def api_token(app) -> str:
+    with app.app_context():
+        admin = db.session.scalar(db.select(User).where(User.username == ADMIN_USERNAME))
+        _token, plaintext = user_service.create_token(db.session, admin, "tests")
+        db.session.commit()
+    return plaintext

@@ -1,0 +1,54 @@
+import os
+import stat
+
+import pytest
+
+from webapp.config import ConfigError, load_config, parse_bind, parse_bool, parse_int
+
+
+def test_defaults(tmp_path):
+    config = load_config({"FUNCPAD_DATA_DIR": str(tmp_path / "d")})
+    assert config["FUNCPAD_BIND"] == "127.0.0.1:8088"
+    assert config["FUNCPAD_SCHEDULER"] is True
+    assert config["FUNCPAD_TIMEZONE"] == "UTC"
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'd' / 'funcpad.db'}"
+    assert config["SESSION_COOKIE_HTTPONLY"] and config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_secret_key_is_generated_once_with_mode_0600(tmp_path):
+    first = load_config({"FUNCPAD_DATA_DIR": str(tmp_path)})["SECRET_KEY"]
+    second = load_config({"FUNCPAD_DATA_DIR": str(tmp_path)})["SECRET_KEY"]
+    assert first == second and len(first) >= 32
+    mode = stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode)
+    assert mode == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path).st_mode) == 0o700
+
+
+def test_database_url_normalisation(tmp_path):
+    config = load_config(
+        {"FUNCPAD_DATA_DIR": str(tmp_path), "FUNCPAD_DATABASE_URL": "postgresql://u:p@h/db"}
+    )
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@h/db"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FUNCPAD_SCHEDULER", "maybe"),
+        ("FUNCPAD_TIMEZONE", "Mars/Olympus"),
+        ("FUNCPAD_BIND", "8088"),
+        ("FUNCPAD_BIND", "host:99999"),
+        ("FUNCPAD_LOGIN_MAX_FAILURES", "zero"),
+        ("FUNCPAD_LOGIN_MAX_FAILURES", "0"),
+    ],
+)
+def test_bad_values_are_errors_naming_the_variable(tmp_path, name, value):
+    with pytest.raises(ConfigError, match=name):
+        load_config({"FUNCPAD_DATA_DIR": str(tmp_path), name: value})
+
+
+def test_parsers():
+    assert parse_bool("X", "ON", False) is True
+    assert parse_bool("X", "", True) is True
+    assert parse_int("X", " 7 ", 1) == 7
+    assert parse_bind("X", "0.0.0.0:80") == "0.0.0.0:80"

@@ -1,0 +1,52 @@
+"""Funcpad: write Python functions in the browser, run them sandboxed, publish and schedule them."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` entries override what ``FUNCPAD_*`` variables say.
+
+    ``config`` may also carry ``FUNCPAD_*`` keys, which are read exactly as the environment
+    variables of the same name (tests use this to point at a temporary data directory).
+    """
+    from webapp import auth, cli, database, i18n, views
+    from webapp.config import load_config
+
+    overrides = dict(config or {})
+    environ = {
+        **os.environ,
+        **{k: str(v) for k, v in overrides.items() if k.startswith("FUNCPAD_")},
+    }
+
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(environ))
+    app.config.update({k: v for k, v in overrides.items() if not k.startswith("FUNCPAD_")})
+    _configure_logging(app)
+
+    database.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    views.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    app.logger.setLevel(logging.INFO)

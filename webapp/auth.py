@@ -1,0 +1,149 @@
+"""Authentication wiring: sessions (Flask-Login), bearer tokens, CSRF, and the first admin.
+
+Every endpoint requires a logged-in user unless its view is marked ``@public``. Browser
+requests that change state must carry the CSRF token (form field or ``X-CSRFToken`` header);
+requests authenticated with ``Authorization: Bearer`` are exempt, as no browser sends that
+header on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import inspect
+
+from webapp.database import startup_lock
+from webapp.extensions import csrf, db, login_manager
+from webapp.models import User
+from webapp.models.types import utcnow
+from webapp.services import users as user_service
+
+log = logging.getLogger(__name__)
+
+INITIAL_PASSWORD_FILE = "initial_admin_password"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as reachable without logging in."""
+    view.funcpad_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def csrf_exempt_prefix(app: Flask, prefix: str) -> None:
+    """Exempt a URL prefix (e.g. a machine write API with its own auth) from the CSRF check."""
+    app.config.setdefault("FUNCPAD_CSRF_EXEMPT_PREFIXES", []).append(prefix)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.is_json
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+@login_manager.request_loader
+def _load_user_from_token(_request) -> User | None:
+    token = _bearer_token()
+    if token is None:
+        return None
+    user = user_service.user_for_token(db.session, token, utcnow())
+    g.auth_via_token = user is not None
+    return user
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    if wants_json():
+        if _bearer_token():
+            message = gettext("The API token is invalid or revoked.")
+            return jsonify(error="invalid_token", message=message), 401
+        message = gettext("Log in, or send an API token as 'Authorization: Bearer <token>'.")
+        return jsonify(error="unauthorized", message=message), 401
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _require_login_and_csrf():
+    if request.endpoint is None:  # 404s are answered by the error handlers
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    if not getattr(view, "funcpad_public", False) and not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if request.method in SAFE_METHODS or g.get("auth_via_token"):
+        return None
+    exempt = current_app.config.get("FUNCPAD_CSRF_EXEMPT_PREFIXES", [])
+    if any(request.path.startswith(prefix) for prefix in exempt):
+        return None
+    csrf.protect()
+    return None
+
+
+def _csrf_failed(error: CSRFError):
+    message = gettext("The form expired or the CSRF token is missing; reload the page and retry.")
+    if wants_json():
+        return jsonify(error="csrf_failed", message=message, detail=error.description), 400
+    return render_template("error.html", code=400, message=message), 400
+
+
+def bootstrap_admin(app: Flask) -> None:
+    """Create the configured admin, or on a first start with no users a random-password admin.
+
+    The random password is written to ``<data dir>/initial_admin_password`` (mode 0600) and
+    logged once; there is never a fixed default password.
+    """
+    username = app.config["FUNCPAD_ADMIN_USERNAME"]
+    password = app.config["FUNCPAD_ADMIN_PASSWORD"]
+    with startup_lock(app.config["FUNCPAD_DATA_DIR"]), app.app_context():
+        if not inspect(db.engine).has_table(User.__tablename__):
+            log.warning("the database has no schema yet; run 'flask --app webapp db upgrade'")
+            return
+        if username and password:
+            if db.session.scalar(db.select(User.id).where(User.username == username)) is None:
+                user_service.create_user(db.session, username, password, is_admin=True)
+                db.session.commit()
+                log.info("created admin user %s from FUNCPAD_ADMIN_USERNAME", username)
+            return
+        if user_service.count_users(db.session):
+            return
+        generated = secrets.token_urlsafe(12)
+        user_service.create_user(db.session, "admin", generated, is_admin=True)
+        db.session.commit()
+        path = Path(app.config["FUNCPAD_DATA_DIR"]) / INITIAL_PASSWORD_FILE
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(generated + "\n")
+        log.warning(
+            "First start: created user 'admin' with password %s (also saved in %s)",
+            generated,
+            path,
+        )
+
+
+def initial_password_file(app: Flask) -> Path:
+    return Path(app.config["FUNCPAD_DATA_DIR"]) / INITIAL_PASSWORD_FILE
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    csrf.init_app(app)
+    public(app.view_functions["static"])  # CSS, JS and images hold nothing secret
+    app.before_request(_require_login_and_csrf)
+    app.register_error_handler(CSRFError, _csrf_failed)
+    bootstrap_admin(app)

@@ -1,0 +1,138 @@
+"""Configuration: ``FUNCPAD_*`` environment variables, parsed explicitly, with safe dev defaults.
+
+``load_config(environ)`` is pure (it only reads the mapping it is given and the data directory);
+the app factory calls it with ``os.environ``. Nothing secret lives in this file: the session
+secret is generated once into the data directory (mode 0600) and read back on every start.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SECRET_KEY_FILE = "secret_key"
+DEFAULT_BIND = "127.0.0.1:8088"
+
+
+class ConfigError(ValueError):
+    """A ``FUNCPAD_*`` variable has a value we refuse to guess about."""
+
+
+def parse_bool(name: str, raw: str | None, default: bool) -> bool:
+    """Parse on/off style flags; anything unrecognised is an error, not a silent default."""
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be on/off (got {raw!r})")
+
+
+def parse_int(name: str, raw: str | None, default: int, minimum: int = 0) -> int:
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer (got {raw!r})") from exc
+    if value < minimum:
+        raise ConfigError(f"{name} must be >= {minimum} (got {value})")
+    return value
+
+
+def parse_timezone(name: str, raw: str | None, default: str = "UTC") -> str:
+    value = (raw or "").strip() or default
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{name} is not an IANA timezone name (got {value!r})") from exc
+    return value
+
+
+def parse_bind(name: str, raw: str | None) -> str:
+    value = (raw or "").strip() or DEFAULT_BIND
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{name} must look like HOST:PORT (got {value!r})")
+    return value
+
+
+def load_or_create_secret_key(data_dir: Path) -> str:
+    """Return the instance's secret key, creating it (mode 0600) on first start.
+
+    The file is created with O_EXCL so two workers starting together cannot both write one;
+    the loser simply reads the winner's key.
+    """
+    path = data_dir / SECRET_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text().strip()
+        if len(key) < 32:
+            raise ConfigError(f"{path} is too short to be a secret key") from None
+        return key
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def load_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """Build the Flask config mapping from ``FUNCPAD_*`` variables."""
+    env = dict(environ)
+    data_dir = Path(env.get("FUNCPAD_DATA_DIR") or "instance").resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)  # the database and secret key live here
+
+    database_url = (env.get("FUNCPAD_DATABASE_URL") or "").strip()
+    if not database_url:
+        database_url = f"sqlite:///{data_dir / 'funcpad.db'}"
+    elif database_url.startswith("postgres://"):
+        # Heroku-style URLs name a dialect SQLAlchemy 2 no longer accepts.
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+    secure_cookies = parse_bool("FUNCPAD_SECURE_COOKIES", env.get("FUNCPAD_SECURE_COOKIES"), False)
+
+    return {
+        "FUNCPAD_DATA_DIR": str(data_dir),
+        "FUNCPAD_BIND": parse_bind("FUNCPAD_BIND", env.get("FUNCPAD_BIND")),
+        "FUNCPAD_SCHEDULER": parse_bool("FUNCPAD_SCHEDULER", env.get("FUNCPAD_SCHEDULER"), True),
+        "FUNCPAD_TIMEZONE": parse_timezone("FUNCPAD_TIMEZONE", env.get("FUNCPAD_TIMEZONE")),
+        "FUNCPAD_ADMIN_USERNAME": (env.get("FUNCPAD_ADMIN_USERNAME") or "").strip() or None,
+        "FUNCPAD_ADMIN_PASSWORD": env.get("FUNCPAD_ADMIN_PASSWORD") or None,
+        "FUNCPAD_AUTO_MIGRATE": parse_bool(
+            "FUNCPAD_AUTO_MIGRATE", env.get("FUNCPAD_AUTO_MIGRATE"), True
+        ),
+        "FUNCPAD_LOGIN_MAX_FAILURES": parse_int(
+            "FUNCPAD_LOGIN_MAX_FAILURES", env.get("FUNCPAD_LOGIN_MAX_FAILURES"), 5, minimum=1
+        ),
+        "FUNCPAD_LOGIN_LOCKOUT_SECONDS": parse_int(
+            "FUNCPAD_LOGIN_LOCKOUT_SECONDS", env.get("FUNCPAD_LOGIN_LOCKOUT_SECONDS"), 900, 1
+        ),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": load_or_create_secret_key(data_dir),
+        # Code is capped at 1 MiB by the scripts service (413); leave room for JSON escaping.
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "SESSION_COOKIE_NAME": "funcpad_session",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "PERMANENT_SESSION_LIFETIME": 14 * 24 * 3600,
+        # CSRF is checked by our own before_request hook so bearer-token calls can skip it.
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_TRANSLATION_DIRECTORIES": str(
+            Path(__file__).resolve().parent.parent / "translations"
+        ),
+    }

@@ -1,0 +1,1 @@
+"""The rules of Funcpad. No Flask request objects here: callers pass a SQLAlchemy session."""

@@ -1,0 +1,16 @@
+"""Blueprints: thin request parsing and response shaping over the services."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from webapp.views import errors, health, i18n_pages, pages, session_pages, settings
+    from webapp.views.api import api
+
+    errors.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(session_pages.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(settings.bp)
+    app.register_blueprint(i18n_pages.bp)
+    app.register_blueprint(api)

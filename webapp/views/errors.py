@@ -1,0 +1,81 @@
+"""Error responses: JSON ``{error, message, field?}`` under /api/, an HTML page elsewhere."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
+from werkzeug.exceptions import HTTPException
+
+from webapp.extensions import db
+from webapp.services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+# Machine codes for the HTTP errors werkzeug raises itself.
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def service_error_body(error: ServiceError) -> dict:
+    body = {
+        "error": error.code,
+        "message": gettext(error.message_template, **error.params)
+        if error.params
+        else gettext(error.message_template),
+    }
+    if error.field:
+        body["field"] = error.field
+    body.update(error.extra)
+    return body
+
+
+def _service_error(error: ServiceError):
+    db.session.rollback()
+    body = service_error_body(error)
+    if _is_api():
+        return jsonify(body), error.status
+    return render_template("error.html", code=error.status, message=body["message"]), error.status
+
+
+def _http_error(error: HTTPException):
+    code = error.code or 500
+    if code == 413:
+        message = gettext("The request is too large.")
+    elif code == 404:
+        message = gettext("There is nothing at this address.")
+    elif code == 405:
+        message = gettext("This address does not accept %(method)s.", method=request.method)
+    else:
+        message = error.description or error.name
+    if _is_api():
+        return jsonify(error=HTTP_CODES.get(code, "http_error"), message=message), code
+    return render_template("error.html", code=code, message=message), code
+
+
+def _unexpected_error(error: Exception):
+    db.session.rollback()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    message = gettext("Something went wrong on our side; the error was logged.")
+    if _is_api():
+        return jsonify(error="internal_error", message=message), 500
+    return render_template("error.html", code=500, message=message), 500
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(ServiceError, _service_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)

@@ -1,0 +1,27 @@
+"""``GET /healthz``: liveness for load balancers and humans; no login needed."""
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+
+from webapp.auth import public
+from webapp.extensions import db
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+@public
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as exc:  # the point of a health check is to report, not to raise
+        db.session.rollback()
+        database = f"error: {exc.__class__.__name__}"
+    body = {
+        "status": "ok" if database == "ok" else "degraded",
+        "database": database,
+        "scheduler": current_app.extensions.get("funcpad.scheduler_state", "not running"),
+        "sandbox": current_app.extensions.get("funcpad.sandbox_layers", {}),
+    }
+    return jsonify(body), 200 if database == "ok" else 503

@@ -1,0 +1,23 @@
+"""The editor pages (the script list lives in the editor's sidebar)."""
+
+from flask import Blueprint, redirect, render_template, url_for
+
+from webapp.services.scripts import SCRIPT_ID_RE
+from webapp.views.js_messages import js_messages
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("pages.editor"))
+
+
+@bp.get("/scripts")
+@bp.get("/scripts/<script_id>")
+def editor(script_id: str | None = None):
+    if script_id is not None and not SCRIPT_ID_RE.match(script_id):
+        return redirect(url_for("pages.editor"))
+    return render_template(
+        "editor.html", script_id=script_id, messages=js_messages(), active_nav="scripts"
+    )
