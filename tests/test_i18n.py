@@ -28,8 +28,9 @@ def test_editor_strings_and_api_errors_are_translated(client):
     client.get("/lang/zh")
     log_in(client)
     html = client.get("/scripts").get_data(as_text=True)
-    boot = json.loads(re.search(r'id="funcpad-boot" type="application/json">(.*?)</script>',
-                                html, re.S).group(1))
+    boot = json.loads(
+        re.search(r'id="funcpad-boot" type="application/json">(.*?)</script>', html, re.S).group(1)
+    )
     assert boot["messages"]["saved"] != "Saved"
     assert re.search(r"[\u4e00-\u9fff]", boot["messages"]["unsaved"])
     token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
