@@ -21,7 +21,7 @@ COPY webapp ./webapp
 RUN pip install --no-cache-dir -e ".[postgres]"
 COPY . .
 COPY --from=frontend /src/static/dist ./static/dist
-RUN pybabel compile -q -d translations \
+RUN pybabel -q compile -d translations \
     && mkdir -p /data && chown funcpad /data
 USER funcpad
 VOLUME /data

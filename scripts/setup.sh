@@ -34,10 +34,10 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
   npm ci --no-audit --no-fund --loglevel=error
 fi
 log "building the browser bundle"
-npm run --silent build >/dev/null
+npm run --silent build
 
 log "compiling translations"
-.venv/bin/pybabel compile -q -d translations
+.venv/bin/pybabel -q compile -d translations
 
 if [[ $want_test == 1 && ! -x /usr/bin/chromium ]]; then
   if [[ $(id -u) == 0 ]]; then

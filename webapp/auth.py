@@ -19,12 +19,15 @@ from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
 
+from webapp.config import ConfigError
 from webapp.database import startup_lock
 from webapp.extensions import csrf, db, login_manager
 from webapp.models import User
 from webapp.models.types import utcnow
 from webapp.services import users as user_service
+from webapp.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -114,17 +117,15 @@ def bootstrap_admin(app: Flask) -> None:
             log.warning("the database has no schema yet; run 'flask --app webapp db upgrade'")
             return
         if username and password:
-            if db.session.scalar(db.select(User.id).where(User.username == username)) is None:
-                user_service.create_user(db.session, username, password, is_admin=True)
-                db.session.commit()
+            if _create_admin_once(username, password):
                 log.info("created admin user %s from FUNCPAD_ADMIN_USERNAME", username)
             return
         if user_service.count_users(db.session):
             return
         generated = secrets.token_urlsafe(12)
-        user_service.create_user(db.session, "admin", generated, is_admin=True)
-        db.session.commit()
-        path = Path(app.config["FUNCPAD_DATA_DIR"]) / INITIAL_PASSWORD_FILE
+        if not _create_admin_once("admin", generated):
+            return
+        path = initial_password_file(app)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(generated + "\n")
@@ -133,6 +134,24 @@ def bootstrap_admin(app: Flask) -> None:
             generated,
             path,
         )
+
+
+def _create_admin_once(username: str, password: str) -> bool:
+    """Create the admin unless it exists; False when it exists (maybe another host just won)."""
+    if db.session.scalar(db.select(User.id).where(User.username == username)) is not None:
+        return False
+    try:
+        user_service.create_user(db.session, username, password, is_admin=True)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    except ServiceError as exc:
+        db.session.rollback()
+        if exc.code == "user_exists":
+            return False
+        raise ConfigError(f"FUNCPAD_ADMIN_USERNAME/PASSWORD: {exc.message}") from None
+    return True
 
 
 def initial_password_file(app: Flask) -> Path:

@@ -113,3 +113,17 @@ def test_first_start_creates_admin_with_random_password(tmp_path):
     # A second start does not create another admin or a new password.
     create_app({"FUNCPAD_DATA_DIR": str(tmp_path), "FUNCPAD_SCHEDULER": "off"})
     assert password_file.read_text().strip() == password
+
+
+def test_a_weak_configured_admin_password_stops_the_start(tmp_path):
+    from webapp import create_app
+    from webapp.config import ConfigError
+
+    with pytest.raises(ConfigError, match="at least 8"):
+        create_app(
+            {
+                "FUNCPAD_DATA_DIR": str(tmp_path),
+                "FUNCPAD_ADMIN_USERNAME": "root",
+                "FUNCPAD_ADMIN_PASSWORD": "short",
+            }
+        )
