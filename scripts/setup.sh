@@ -2,7 +2,7 @@
 # Installs what Funcpad needs, idempotently: a virtualenv with the Python packages, the npm
 # packages, the browser bundle (esbuild) and the compiled translations.
 #   scripts/setup.sh          what running the app needs
-#   scripts/setup.sh --test   also the test tools and Debian's chromium (apt-get, as root)
+#   scripts/setup.sh --test   also the test tools, Debian's chromium and PostgreSQL (apt-get, as root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,15 +39,20 @@ npm run --silent build
 log "compiling translations"
 .venv/bin/pybabel -q compile -d translations
 
-if [[ $want_test == 1 && ! -x /usr/bin/chromium ]]; then
-  if [[ $(id -u) == 0 ]]; then
-    log "installing Debian's chromium for the browser tests"
+if [[ $want_test == 1 ]]; then
+  # Debian packages the tests drive: chromium (browser suite) and PostgreSQL (tests/postgres).
+  missing=()
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+  if (( ${#missing[@]} )); then
+    if [[ $(id -u) != 0 ]]; then
+      echo "The tests need Debian packages: sudo apt-get install ${missing[*]}" >&2
+      exit 1
+    fi
+    log "installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq chromium >/dev/null
-  else
-    echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2
-    exit 1
+    apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 fi
 log "ready"

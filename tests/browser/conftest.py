@@ -61,7 +61,7 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         try:
             if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still starting
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             log.close()

@@ -61,6 +61,19 @@ def test_write_save_publish_diff_restore(page):
     expect(page.locator("[data-id='collector'] .unpublished-dot")).to_be_visible()
     shot(page, "editor")
 
+    # Search and replace, then undo it: the editor's own history.
+    page.keyboard.press("Control+f")
+    expect(page.locator(".cm-search")).to_be_visible()
+    page.fill(".cm-search input[name='search']", "ops")
+    page.fill(".cm-search input[name='replace']", "devs")
+    page.click(".cm-search button[name='replaceAll']")
+    expect(page.locator(".cm-content")).to_contain_text("name='devs'")
+    page.keyboard.press("Escape")
+    page.click(".cm-content")
+    page.keyboard.press("Control+z")
+    expect(page.locator(".cm-content")).to_contain_text("name='ops'")
+    expect(page.locator("#status-save")).to_have_text("Saved")
+
     # Publish with a note; the confirm dialog shows the diff against (nothing) published.
     page.click("#btn-publish")
     dialog = page.locator("#publish-dialog")
