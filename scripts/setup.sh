@@ -39,20 +39,31 @@ npm run --silent build
 log "compiling translations"
 .venv/bin/pybabel -q compile -d translations
 
+# Debian packages. The sandbox: bubblewrap, and (when the app runs as root, so scripts run as
+# unprivileged uids that cannot read an interpreter under /root) Debian's python3 with requests
+# and seccomp. The tests: chromium (browser suite) and PostgreSQL (tests/postgres).
+missing=()
+command -v bwrap >/dev/null || missing+=(bubblewrap)
+if [[ $(id -u) == 0 ]]; then
+  [[ -x /usr/bin/python3 ]] || missing+=(python3)
+  /usr/bin/python3 -c 'import requests' 2>/dev/null || missing+=(python3-requests)
+  /usr/bin/python3 -c 'import seccomp' 2>/dev/null || missing+=(python3-seccomp)
+fi
 if [[ $want_test == 1 ]]; then
-  # Debian packages the tests drive: chromium (browser suite) and PostgreSQL (tests/postgres).
-  missing=()
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
-  if (( ${#missing[@]} )); then
-    if [[ $(id -u) != 0 ]]; then
-      echo "The tests need Debian packages: sudo apt-get install ${missing[*]}" >&2
-      exit 1
-    fi
+fi
+if (( ${#missing[@]} )); then
+  if [[ $(id -u) == 0 ]]; then
     log "installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq "${missing[@]}" >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  elif [[ $want_test == 1 ]]; then
+    echo "The tests need Debian packages: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  else
+    echo "Recommended for the sandbox: sudo apt-get install ${missing[*]}" >&2
   fi
 fi
 log "ready"

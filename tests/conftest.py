@@ -32,6 +32,7 @@ def app_config(data_dir: Path, **extra) -> dict:
         "FUNCPAD_SCHEDULER": "off",
         "FUNCPAD_ADMIN_USERNAME": ADMIN_USERNAME,
         "FUNCPAD_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "FUNCPAD_RUNNER_WARMUP": "off",
         "TESTING": True,
         **extra,
     }

@@ -21,6 +21,9 @@ EXPECTED_TABLES = {
     "login_failures",
     "scripts",
     "script_revisions",
+    "funcs",
+    "env_vars",
+    "task_records",
 }
 
 
@@ -29,7 +32,7 @@ def test_fresh_start_migrates_to_head(tmp_path):
     with app.app_context():
         assert set(inspect(db.engine).get_table_names()) == EXPECTED_TABLES
         version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == "0001_initial"
+        assert version == "0002_runs"
 
 
 def test_sqlite_pragmas(app_ctx):

@@ -20,6 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """
     from webapp import auth, cli, database, i18n, views
     from webapp.config import load_config
+    from webapp.runner import service as runner
 
     overrides = dict(config or {})
     environ = {
@@ -39,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     database.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
+    runner.init_app(app)
     views.init_app(app)
     cli.init_app(app)
     return app

@@ -116,6 +116,25 @@ def load_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
         "FUNCPAD_LOGIN_LOCKOUT_SECONDS": parse_int(
             "FUNCPAD_LOGIN_LOCKOUT_SECONDS", env.get("FUNCPAD_LOGIN_LOCKOUT_SECONDS"), 900, 1
         ),
+        "FUNCPAD_RUNNER_CONCURRENCY": parse_int(
+            "FUNCPAD_RUNNER_CONCURRENCY",
+            env.get("FUNCPAD_RUNNER_CONCURRENCY"),
+            2 * (os.cpu_count() or 1),
+            minimum=1,
+        ),
+        "FUNCPAD_RUNNER_WARMUP": parse_bool(
+            "FUNCPAD_RUNNER_WARMUP", env.get("FUNCPAD_RUNNER_WARMUP"), True
+        ),
+        "FUNCPAD_SANDBOX_UID_BASE": parse_int(
+            "FUNCPAD_SANDBOX_UID_BASE", env.get("FUNCPAD_SANDBOX_UID_BASE"), 64100, minimum=1000
+        ),
+        "FUNCPAD_SANDBOX_INSECURE": parse_bool(
+            "FUNCPAD_SANDBOX_INSECURE", env.get("FUNCPAD_SANDBOX_INSECURE"), False
+        ),
+        "FUNCPAD_SANDBOX_PYTHON": (env.get("FUNCPAD_SANDBOX_PYTHON") or "").strip() or None,
+        "FUNCPAD_SANDBOX_MEMORY_MB": parse_int(
+            "FUNCPAD_SANDBOX_MEMORY_MB", env.get("FUNCPAD_SANDBOX_MEMORY_MB"), 1024, minimum=64
+        ),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": load_or_create_secret_key(data_dir),
         # Code is capped at 1 MiB by the scripts service (413); leave room for JSON escaping.

@@ -6,6 +6,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import ScriptRevision
+from webapp.services import funcs as funcs_service
 from webapp.services import scripts as service
 from webapp.services.errors import ServiceError
 
@@ -121,12 +122,13 @@ def test_publish_lists_dff_api_functions(app_ctx):
     )
     script = create(code=code)
     _rev, funcs = service.publish(db.session, script, None, username="admin", now=NOW)
-    assert [(f.name, f.title) for f in funcs] == [("hi", "Say hi")]
-    assert funcs[0].args == [
+    assert [(f["name"], f["title"]) for f in funcs] == [("hi", "Say hi")]
+    assert funcs[0]["args"] == [
         {"name": "name", "has_default": False, "default": None},
         {"name": "greeting", "has_default": True, "default": "hello"},
     ]
-    assert funcs[0].doc == "Greets."
+    assert funcs[0]["doc"] == "Greets."
+    assert [f.id for f in funcs_service.list_funcs(db.session)] == ["demo.hi"]
 
 
 def test_publish_rejects_an_oversized_note(app_ctx):

@@ -1,6 +1,18 @@
 """All models, importable from one place (Alembic autogenerate reads this)."""
 
+from webapp.models.env_vars import EnvVar
+from webapp.models.funcs import Func
 from webapp.models.scripts import Script, ScriptRevision
+from webapp.models.task_records import TaskRecord
 from webapp.models.users import ApiToken, LoginFailure, User
 
-__all__ = ["ApiToken", "LoginFailure", "Script", "ScriptRevision", "User"]
+__all__ = [
+    "ApiToken",
+    "EnvVar",
+    "Func",
+    "LoginFailure",
+    "Script",
+    "ScriptRevision",
+    "TaskRecord",
+    "User",
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Script, ScriptRevision
 from webapp.services import code_outline
+from webapp.services import funcs as funcs_service
 from webapp.services.errors import N_, NotFound, ServiceError
 
 SCRIPT_ID_RE = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
@@ -319,10 +321,36 @@ def save_draft(
     return script
 
 
+def static_extract(code: str, _script_id: str) -> list[dict]:
+    """``@DFF.API`` functions found by reading the code (no execution): for tests and tools."""
+    return [
+        {
+            "name": f.name,
+            "title": f.title or f.name,
+            "args": f.args,
+            "doc": f.doc,
+            "accepts_var_kwargs": f.accepts_var_kwargs,
+            "line": f.line,
+        }
+        for f in code_outline.outline(code)
+        if f.is_api
+    ]
+
+
 def publish(
-    session: Session, script: Script, note: object, *, username: str | None, now: datetime
-) -> tuple[ScriptRevision, list[code_outline.FuncOutline]]:
-    """Copy the draft into a new immutable revision, if it compiles. Nothing changes otherwise."""
+    session: Session,
+    script: Script,
+    note: object,
+    *,
+    username: str | None,
+    now: datetime,
+    extract: Callable[[str, str], list[dict]] = static_extract,
+) -> tuple[ScriptRevision, list[dict]]:
+    """Copy the draft into a new immutable revision and replace the script's published functions.
+
+    The draft must compile and ``extract`` (normally: run the top level in the sandbox and
+    collect the ``@DFF.API`` functions) must succeed; otherwise nothing changes.
+    """
     if note is None:
         note = ""
     if not isinstance(note, str) or len(note) > MAX_NOTE_LENGTH:
@@ -334,7 +362,7 @@ def publish(
         )
     code = script.draft_code
     check_compiles(code, script.id)
-    funcs = [f for f in code_outline.outline(code) if f.is_api]
+    funcs = extract(code, script.id)
     current = latest_revision(session, script.id)
     revision = ScriptRevision(
         script_id=script.id,
@@ -355,6 +383,7 @@ def publish(
             N_("Someone else published this script at the same moment; try again."),
             status=409,
         ) from None
+    funcs_service.replace_for_script(session, script.id, revision.version, funcs, now)
     script.updated_at = now
     return revision, funcs
 

@@ -5,6 +5,7 @@ from sqlalchemy import text
 
 from webapp.auth import public
 from webapp.extensions import db
+from webapp.runner.service import get_runner
 
 bp = Blueprint("health", __name__)
 
@@ -22,6 +23,6 @@ def healthz():
         "status": "ok" if database == "ok" else "degraded",
         "database": database,
         "scheduler": current_app.extensions.get("funcpad.scheduler_state", "not running"),
-        "sandbox": current_app.extensions.get("funcpad.sandbox_layers", {}),
+        "sandbox": {**get_runner().layers.to_dict(), "pool": get_runner().stats()},
     }
     return jsonify(body), 200 if database == "ok" else 503

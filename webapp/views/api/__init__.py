@@ -4,4 +4,4 @@ from flask import Blueprint
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from webapp.views.api import scripts  # noqa: E402,F401  (routes register on import)
+from webapp.views.api import env_vars, runs, scripts  # noqa: E402,F401  (routes register on import)

@@ -8,6 +8,8 @@ from flask_login import current_user
 from webapp.extensions import db
 from webapp.models import Script, ScriptRevision
 from webapp.models.types import utcnow
+from webapp.runner.service import get_runner
+from webapp.services import runs as runs_service
 from webapp.services import scripts as service
 from webapp.services.errors import N_, ServiceError
 from webapp.views.api import api
@@ -134,21 +136,18 @@ def save_draft(script_id: str):
 def publish(script_id: str):
     script = service.get_script(db.session, script_id)
     data = json_object()
+    runner = get_runner()
     revision, funcs = service.publish(
-        db.session, script, data.get("note"), username=current_user.username, now=utcnow()
+        db.session,
+        script,
+        data.get("note"),
+        username=current_user.username,
+        now=utcnow(),
+        extract=lambda code, sid: runs_service.extract_funcs(runner, code, sid),
     )
     db.session.commit()
     body = _revision_json(revision)
-    body["funcs"] = [
-        {
-            "id": f"{script.id}.{f.name}",
-            "name": f.name,
-            "title": f.title,
-            "args": f.args,
-            "doc": f.doc,
-        }
-        for f in funcs
-    ]
+    body["funcs"] = [{"id": f"{script.id}.{f['name']}", **f} for f in funcs]
     return jsonify(body), 201
 
 

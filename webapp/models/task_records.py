@@ -1,0 +1,43 @@
+"""Task records: one row per run (editor debug runs, API calls, cron firings, manual runs)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.extensions import db
+from webapp.models.types import UTCDateTime, utcnow
+
+ORIGINS = ("debug", "api", "crontab", "manual")
+STATUSES = ("queued", "running", "success", "failure", "timeout", "skipped")
+
+
+class TaskRecord(db.Model):
+    __tablename__ = "task_records"
+    __table_args__ = (
+        Index("ix_task_records_created_at", "created_at"),
+        Index("ix_task_records_func_created", "func_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(16))
+    func_id: Mapped[str] = mapped_column(String(130))
+    script_id: Mapped[str] = mapped_column(String(64))
+    script_version: Mapped[int | None]  # None: the draft
+    crontab_config_id: Mapped[str | None] = mapped_column(String(64))
+    kwargs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[float | None]
+    peak_memory_kb: Mapped[int | None]
+    logs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    log_truncated: Mapped[bool] = mapped_column(default=False)
+    return_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    triggered_by: Mapped[str | None] = mapped_column(String(64))

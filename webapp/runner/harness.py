@@ -1,0 +1,170 @@
+"""Child side: load a script's code, call one function, report logs and the result.
+
+Runs inside the sandbox with only the standard library, ``requests`` and ``webapp.sdk`` (copied
+next to it as the ``sdk`` package). ``run_job(job, emit)`` never raises: every failure of the
+script becomes a ``failure`` result with a traceback limited to the script's own frames.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import json
+import linecache
+import reprlib
+import resource
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+try:  # inside the sandbox the SDK is a top-level package; in the app it lives in webapp.sdk
+    from sdk.dff import DFFNamespace
+except ImportError:  # pragma: no cover - exercised by in-process tests
+    from webapp.sdk.dff import DFFNamespace
+
+MAX_RETURN_BYTES = 1024 * 1024
+_safe_repr = reprlib.Repr()
+_safe_repr.maxstring = 2000
+_safe_repr.maxother = 2000
+_safe_repr.maxlist = _safe_repr.maxdict = _safe_repr.maxtuple = _safe_repr.maxset = 100
+
+
+def script_filename(script_id: str) -> str:
+    return f"<{script_id}>"
+
+
+class LogWriter(io.TextIOBase):
+    """``sys.stdout`` of a run: every complete line becomes a timed log entry."""
+
+    def __init__(self, emit: Callable[[dict], None], secrets: list[str], limit: int) -> None:
+        self._emit = emit
+        self._secrets = sorted((s for s in secrets if s), key=len, reverse=True)
+        self._buffer = ""
+        self._remaining = limit
+        self.truncated = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        self._buffer += text
+        while "\n" in self._buffer:
+            line, self._buffer = self._buffer.split("\n", 1)
+            self._send(line)
+        if len(self._buffer) > 64 * 1024:  # a huge line without a newline
+            self._send(self._buffer)
+            self._buffer = ""
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def close_line(self) -> None:
+        if self._buffer:
+            self._send(self._buffer)
+            self._buffer = ""
+
+    def _send(self, line: str) -> None:
+        if self._remaining <= 0:
+            self.truncated = True
+            return
+        for secret in self._secrets:
+            line = line.replace(secret, "*****")
+        self._remaining -= len(line.encode("utf-8", "replace")) + 1
+        self._emit({"type": "log", "time": time.time(), "message": line})
+
+
+def json_safe(value: Any) -> Any:
+    """The value itself when JSON can carry it (within 1 MiB), else a bounded repr."""
+    try:
+        encoded = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError, OverflowError):
+        try:
+            return _safe_repr.repr(value)
+        except Exception as exc:  # a __repr__ that raises
+            return f"<unrepresentable {type(value).__name__}: {exc.__class__.__name__}>"
+    if len(encoded) > MAX_RETURN_BYTES:
+        return _safe_repr.repr(value) + f"  [return value truncated: {len(encoded)} bytes as JSON]"
+    return value
+
+
+def describe_error(exc: BaseException, filename: str) -> dict[str, Any]:
+    """Type, message, a traceback of the script's frames only, and the script line at fault."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    line = frames[-1].lineno if frames else None
+    if isinstance(exc, SyntaxError) and exc.filename == filename:
+        line = exc.lineno
+    lines = ["Traceback (most recent call last):\n"] if frames else []
+    lines += traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(exc), exc)
+    return {
+        "type": type(exc).__name__,
+        "message": str(exc),
+        "traceback": "".join(lines),
+        "line": line,
+    }
+
+
+def peak_memory_kb() -> int:
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def build_globals(job: dict[str, Any], dff: DFFNamespace, filename: str) -> dict[str, Any]:
+    context = job.get("context") or {}
+    return {
+        "__name__": job.get("script_id", "script"),
+        "__file__": filename,
+        "__builtins__": builtins,
+        "DFF": dff,
+        "_DFF_FUNC_ID": context.get("func_id"),
+        "_DFF_ORIGIN": context.get("origin"),
+        "_DFF_TRIGGER_TIME": context.get("trigger_time"),
+        "_DFF_CRON_EXPR": context.get("cron_expr"),
+    }
+
+
+def run_job(
+    job: dict[str, Any],
+    emit: Callable[[dict], None],
+    connector_factories: dict[str, Callable[..., Any]] | None = None,
+) -> dict[str, Any]:
+    """Execute ``job`` (mode ``run``: call ``func(**kwargs)``; ``extract``: list DFF.API funcs)."""
+    started = time.perf_counter()
+    filename = script_filename(job.get("script_id", "script"))
+    code = job["code"]
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    dff = DFFNamespace(job.get("env"), job.get("connectors"), connector_factories)
+    log = LogWriter(emit, dff.password_values(), int(job.get("log_limit", 1024 * 1024)))
+    saved_streams = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = log
+    result: dict[str, Any] = {"status": "success", "return_value": None, "error": None}
+    try:
+        module_globals = build_globals(job, dff, filename)
+        exec(compile(code, filename, "exec", dont_inherit=True), module_globals)
+        if job.get("mode") == "extract":
+            result["funcs"] = list(dff.exported.values())
+        else:
+            result["return_value"] = json_safe(_call(module_globals, job))
+    except BaseException as exc:
+        result["status"] = "failure"
+        result["error"] = describe_error(exc, filename)
+    finally:
+        log.close_line()
+        sys.stdout, sys.stderr = saved_streams
+    result["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+    result["peak_memory_kb"] = peak_memory_kb()
+    result["log_truncated"] = log.truncated
+    return result
+
+
+def _call(module_globals: dict[str, Any], job: dict[str, Any]) -> Any:
+    name = job.get("func")
+    func = module_globals.get(name) if isinstance(name, str) else None
+    if not callable(func) or name.startswith("_"):
+        raise LookupError(f"the script has no function named {name!r}")
+    kwargs = job.get("kwargs") or {}
+    return func(**kwargs)

@@ -1,0 +1,383 @@
+"""Running code: editor runs of the draft, calls of published functions, function extraction.
+
+Every run goes through the one runner (``webapp.runner.pool.RunnerPool`` or anything with the same
+``run(job, on_log)``) and is kept as a task record. The service decides *what* runs with which
+inputs; the runner decides *how*.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from webapp.models import Func, Script, TaskRecord
+from webapp.models.types import utcnow
+from webapp.services import env_vars as env_service
+from webapp.services.errors import N_, ServiceError
+
+DEBUG_TIMEOUT = 60  # editor runs, as users know them
+DEFAULT_TIMEOUT = 35  # published functions without DFF.API(timeout=...)
+EXTRACT_TIMEOUT = 10  # publishing runs the top level to collect @DFF.API functions
+LOG_LIMIT_BYTES = 1024 * 1024
+MAX_KWARGS_BYTES = 256 * 1024
+
+LogCallback = Callable[[dict[str, Any]], None]
+
+
+class Runner(Protocol):
+    def run(self, job: dict[str, Any], on_log: LogCallback | None = None) -> dict[str, Any]: ...
+
+
+ConnectorLoader = Callable[[Session, set[str] | None], dict[str, dict[str, Any]]]
+
+
+def _no_connectors(_session: Session, _ids: set[str] | None) -> dict[str, dict[str, Any]]:
+    return {}
+
+
+# --- inputs --------------------------------------------------------------------------------
+
+
+def validate_func_name(name: object) -> str:
+    if (
+        not isinstance(name, str)
+        or not name.isidentifier()
+        or keyword.iskeyword(name)
+        or name.startswith("_")
+    ):
+        raise ServiceError(
+            "invalid_func",
+            N_("func must be the name of a function not starting with _."),
+            field="func",
+        )
+    return name
+
+
+def validate_kwargs(kwargs: object) -> dict[str, Any]:
+    if kwargs is None:
+        return {}
+    if not isinstance(kwargs, dict):
+        raise ServiceError("invalid_kwargs", N_("kwargs must be a JSON object."), field="kwargs")
+    for key in kwargs:
+        if not key.isidentifier():
+            raise ServiceError(
+                "invalid_kwargs",
+                N_("%(key)s is not a valid argument name."),
+                field="kwargs",
+                params={"key": key},
+            )
+    if len(repr(kwargs)) > MAX_KWARGS_BYTES:
+        raise ServiceError("invalid_kwargs", N_("kwargs are larger than 256 KiB."), field="kwargs")
+    return kwargs
+
+
+def check_kwargs_against(func: Func, kwargs: dict[str, Any]) -> None:
+    """Unknown names are rejected unless the function takes ``**kwargs``; required ones needed."""
+    names = {a["name"] for a in func.args}
+    if not func.accepts_var_kwargs:
+        unknown = sorted(set(kwargs) - names)
+        if unknown:
+            raise ServiceError(
+                "invalid_kwargs",
+                N_("%(func)s takes no argument named %(names)s."),
+                field="kwargs",
+                params={"func": func.id, "names": ", ".join(unknown)},
+            )
+    missing = [a["name"] for a in func.args if not a["has_default"] and a["name"] not in kwargs]
+    if missing:
+        raise ServiceError(
+            "invalid_kwargs",
+            N_("%(func)s needs a value for %(names)s."),
+            field="kwargs",
+            params={"func": func.id, "names": ", ".join(missing)},
+        )
+
+
+def referenced_names(code: str) -> tuple[set[str] | None, set[str] | None]:
+    """Env variable names and connector ids the code names literally (None: it computes them).
+
+    Only what a script names is passed into its sandbox; a call with a computed argument
+    (``DFF.ENV(prefix + 'x')``) gets everything, as it could ask for anything.
+    """
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set(), set()
+    env: set[str] | None = set()
+    connectors: set[str] | None = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        target = node.func
+        if not (isinstance(target.value, ast.Name) and target.value.id == "DFF"):
+            continue
+        if target.attr not in ("ENV", "SRC", "CONN"):
+            continue
+        first = node.args[0] if node.args else None
+        literal = first.value if isinstance(first, ast.Constant) else None
+        if target.attr == "ENV":
+            if isinstance(literal, str) and env is not None:
+                env.add(literal)
+            else:
+                env = None
+        elif isinstance(literal, str) and connectors is not None:
+            connectors.add(literal)
+        else:
+            connectors = None
+    return env, connectors
+
+
+# --- jobs and records ----------------------------------------------------------------------
+
+
+def new_record(
+    session: Session,
+    *,
+    origin: str,
+    func_id: str,
+    script_id: str,
+    version: int | None,
+    kwargs: dict[str, Any],
+    username: str | None,
+    now: datetime,
+    crontab_config_id: str | None = None,
+    scheduled_for: datetime | None = None,
+) -> TaskRecord:
+    record = TaskRecord(
+        id=uuid.uuid4().hex,
+        origin=origin,
+        func_id=func_id,
+        script_id=script_id,
+        script_version=version,
+        kwargs=kwargs,
+        status="running",
+        created_at=now,
+        started_at=now,
+        scheduled_for=scheduled_for,
+        crontab_config_id=crontab_config_id,
+        triggered_by=username,
+        logs=[],
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def build_job(
+    session: Session,
+    record: TaskRecord,
+    code: str,
+    func: str,
+    timeout: int,
+    load_connectors: ConnectorLoader,
+    cron_expr: str | None = None,
+) -> dict[str, Any]:
+    env_names, connector_ids = referenced_names(code)
+    trigger = record.scheduled_for or record.created_at
+    return {
+        "id": record.id,
+        "mode": "run",
+        "code": code,
+        "script_id": record.script_id,
+        "func": func,
+        "kwargs": record.kwargs,
+        "timeout": timeout,
+        "log_limit": LOG_LIMIT_BYTES,
+        "env": env_service.for_sandbox(session, env_names),
+        "connectors": load_connectors(session, connector_ids),
+        "context": {
+            "func_id": record.func_id,
+            "origin": record.origin,
+            "trigger_time": int(trigger.timestamp()),
+            "cron_expr": cron_expr,
+        },
+    }
+
+
+def log_entry(message: dict[str, Any]) -> dict[str, Any]:
+    when = message.get("time")
+    stamp = datetime.fromtimestamp(when, UTC) if isinstance(when, int | float) else utcnow()
+    return {"time": stamp.isoformat(), "message": str(message.get("message", ""))}
+
+
+def finish(
+    session: Session,
+    record: TaskRecord,
+    result: dict[str, Any],
+    logs: list[dict[str, Any]],
+    now: datetime,
+) -> TaskRecord:
+    record.status = result.get("status", "failure")
+    record.return_value = result.get("return_value")
+    record.error = result.get("error")
+    record.logs = logs
+    record.log_truncated = bool(result.get("log_truncated"))
+    record.peak_memory_kb = result.get("peak_memory_kb")
+    record.ended_at = now
+    record.duration_ms = result.get("duration_ms")
+    if record.duration_ms is None and record.started_at is not None:
+        record.duration_ms = round((now - record.started_at).total_seconds() * 1000, 3)
+    session.flush()
+    return record
+
+
+def execute(
+    session: Session,
+    runner: Runner,
+    record: TaskRecord,
+    job: dict[str, Any],
+    on_log: LogCallback | None = None,
+) -> TaskRecord:
+    """Run ``job`` for ``record`` (already committed as running) and store the outcome."""
+    logs: list[dict[str, Any]] = []
+
+    def collect(message: dict[str, Any]) -> None:
+        entry = log_entry(message)
+        logs.append(entry)
+        if on_log is not None:
+            on_log(entry)
+
+    result = runner.run(job, collect)
+    return finish(session, record, result, logs, utcnow())
+
+
+def prepare_draft_run(
+    session: Session,
+    script: Script,
+    func: object,
+    kwargs: object,
+    *,
+    username: str | None,
+    load_connectors: ConnectorLoader = _no_connectors,
+    now: datetime,
+) -> tuple[TaskRecord, dict[str, Any]]:
+    """A task record (origin ``debug``) and the job running the draft's ``func(**kwargs)``."""
+    func = validate_func_name(func)
+    kwargs = validate_kwargs(kwargs)
+    record = new_record(
+        session,
+        origin="debug",
+        func_id=f"{script.id}.{func}",
+        script_id=script.id,
+        version=None,
+        kwargs=kwargs,
+        username=username,
+        now=now,
+    )
+    return record, build_job(
+        session, record, script.draft_code, func, DEBUG_TIMEOUT, load_connectors
+    )
+
+
+def prepare_call(
+    session: Session,
+    func: Func,
+    code: str,
+    kwargs: object,
+    *,
+    origin: str,
+    username: str | None,
+    load_connectors: ConnectorLoader = _no_connectors,
+    now: datetime,
+    crontab_config_id: str | None = None,
+    scheduled_for: datetime | None = None,
+    cron_expr: str | None = None,
+) -> tuple[TaskRecord, dict[str, Any]]:
+    """A task record and the job calling a published function with checked kwargs."""
+    kwargs = validate_kwargs(kwargs)
+    check_kwargs_against(func, kwargs)
+    record = new_record(
+        session,
+        origin=origin,
+        func_id=func.id,
+        script_id=func.script_id,
+        version=func.version,
+        kwargs=kwargs,
+        username=username,
+        now=now,
+        crontab_config_id=crontab_config_id,
+        scheduled_for=scheduled_for,
+    )
+    job = build_job(
+        session,
+        record,
+        code,
+        func.name,
+        func.timeout or DEFAULT_TIMEOUT,
+        load_connectors,
+        cron_expr,
+    )
+    return record, job
+
+
+def extract_funcs(runner: Runner, code: str, script_id: str) -> list[dict[str, Any]]:
+    """Run the top level in the sandbox and return its ``@DFF.API`` functions.
+
+    A failure or a timeout rejects the publish: a 400 naming the line when there is one.
+    """
+    job = {
+        "mode": "extract",
+        "code": code,
+        "script_id": script_id,
+        "func": None,
+        "kwargs": {},
+        "timeout": EXTRACT_TIMEOUT,
+        "log_limit": 64 * 1024,
+        "env": {},
+        "connectors": {},
+        "context": {"origin": "publish"},
+    }
+    result = runner.run(job)
+    if result.get("status") != "success":
+        error = result.get("error") or {}
+        if result.get("status") == "timeout":
+            message = N_("The top level of the script ran longer than %(n)s s while publishing.")
+            raise ServiceError(
+                "publish_timeout",
+                message,
+                field="code",
+                params={"n": EXTRACT_TIMEOUT},
+                extra={"line": error.get("line")},
+            )
+        raise ServiceError(
+            "publish_failed",
+            N_("The script failed while loading: %(type)s: %(detail)s"),
+            field="code",
+            params={"type": error.get("type", "Error"), "detail": error.get("message", "")},
+            extra={"line": error.get("line"), "traceback": error.get("traceback")},
+        )
+    return list(result.get("funcs") or [])
+
+
+def record_json(record: TaskRecord) -> dict[str, Any]:
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": record.id,
+        "task_id": record.id,
+        "origin": record.origin,
+        "func_id": record.func_id,
+        "script_id": record.script_id,
+        "script_version": record.script_version,
+        "crontab_config_id": record.crontab_config_id,
+        "kwargs": record.kwargs,
+        "status": record.status,
+        "scheduled_for": iso(record.scheduled_for),
+        "created_at": iso(record.created_at),
+        "started_at": iso(record.started_at),
+        "ended_at": iso(record.ended_at),
+        "duration_ms": record.duration_ms,
+        "peak_memory_kb": record.peak_memory_kb,
+        "logs": record.logs,
+        "log_truncated": record.log_truncated,
+        "return_value": record.return_value,
+        "error": record.error,
+        "triggered_by": record.triggered_by,
+    }

@@ -1,0 +1,176 @@
+"""Running code: editor runs (JSON or a live event stream), function calls, task records."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from typing import Any
+
+from flask import Response, jsonify, request, stream_with_context
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import TaskRecord
+from webapp.models.types import utcnow
+from webapp.runner.service import get_runner
+from webapp.services import funcs as funcs_service
+from webapp.services import runs as runs_service
+from webapp.services import scripts as scripts_service
+from webapp.services.errors import N_, NotFound, ServiceError
+from webapp.views.api import api
+from webapp.views.api.payload import json_object
+
+HEARTBEAT_SECONDS = 0.5
+
+
+def _wants_stream() -> bool:
+    return "text/event-stream" in request.headers.get("Accept", "")
+
+
+def _respond(record: TaskRecord, job: dict[str, Any]):
+    """Run the job now: a JSON answer at the end, or server-sent events while it runs."""
+    runner = get_runner()
+    db.session.commit()  # the record is visible as "running" before the code starts
+    if not _wants_stream():
+        runs_service.execute(db.session, runner, record, job)
+        db.session.commit()
+        return jsonify(runs_service.record_json(record))
+    start = {
+        "task_id": record.id,
+        "func_id": record.func_id,
+        "kwargs": record.kwargs,
+        "started_at": record.started_at.isoformat(),
+    }
+    return Response(
+        stream_with_context(_stream(runner, record.id, start, job)),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _event(name: str, data: Any) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _stream(runner, record_id: str, start: dict[str, Any], job: dict[str, Any]):
+    """Server-sent events: ``start``, then ``log`` per line as it happens, then ``result``.
+
+    The request's session is gone once the view returns, so the record is loaded again to store
+    the outcome.
+    """
+    events: queue.Queue = queue.Queue()
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["result"] = runner.run(job, events.put)
+        finally:
+            events.put(None)
+
+    worker = threading.Thread(target=work, name=f"run-{record_id}", daemon=True)
+    yield _event("start", start)
+    worker.start()
+    logs: list[dict[str, Any]] = []
+    try:
+        while True:
+            try:
+                message = events.get(timeout=HEARTBEAT_SECONDS)
+            except queue.Empty:
+                yield ": keep-alive\n\n"  # a closed connection shows up here as an error
+                continue
+            if message is None:
+                break
+            entry = runs_service.log_entry(message)
+            logs.append(entry)
+            yield _event("log", entry)
+    except GeneratorExit:  # the browser went away (Stop, or closed the tab)
+        runner.cancel(record_id)
+        worker.join(10)
+        _store(record_id, outcome.get("result") or {}, logs)
+        raise
+    worker.join()
+    yield _event("result", _store(record_id, outcome["result"], logs))
+
+
+def _store(record_id: str, result: dict[str, Any], logs: list[dict[str, Any]]) -> dict[str, Any]:
+    record = db.session.get(TaskRecord, record_id)
+    runs_service.finish(db.session, record, result, logs, utcnow())
+    db.session.commit()
+    return runs_service.record_json(record)
+
+
+@api.post("/scripts/<script_id>/run")
+def run_draft(script_id: str):
+    script = scripts_service.get_script(db.session, script_id)
+    data = json_object()
+    record, job = runs_service.prepare_draft_run(
+        db.session,
+        script,
+        data.get("func"),
+        data.get("kwargs"),
+        username=current_user.username,
+        now=utcnow(),
+    )
+    return _respond(record, job)
+
+
+@api.get("/funcs")
+def list_funcs():
+    return jsonify([funcs_service.to_json(f) for f in funcs_service.list_funcs(db.session)])
+
+
+@api.get("/funcs/<func_id>")
+def get_func(func_id: str):
+    return jsonify(funcs_service.to_json(funcs_service.get_func(db.session, func_id)))
+
+
+@api.post("/funcs/<func_id>/call")
+def call_func(func_id: str):
+    func = funcs_service.get_func(db.session, func_id)
+    revision = scripts_service.get_revision(db.session, func.script_id, func.version)
+    data = json_object()
+    record, job = runs_service.prepare_call(
+        db.session,
+        func,
+        revision.code,
+        data.get("kwargs"),
+        origin="api",
+        username=current_user.username,
+        now=utcnow(),
+    )
+    return _respond(record, job)
+
+
+@api.get("/task-records")
+def list_task_records():
+    query = select(TaskRecord).order_by(TaskRecord.created_at.desc())
+    for name in ("origin", "func_id", "status", "crontab_config_id", "script_id"):
+        value = request.args.get(name)
+        if value:
+            query = query.where(getattr(TaskRecord, name) == value)
+    limit = request.args.get("limit", "50")
+    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+        raise ServiceError("invalid_limit", N_("limit must be 1-1000."), field="limit")
+    records = db.session.scalars(query.limit(int(limit))).all()
+    return jsonify([runs_service.record_json(r) for r in records])
+
+
+@api.get("/task-records/<task_id>")
+def get_task_record(task_id: str):
+    record = db.session.get(TaskRecord, task_id)
+    if record is None:
+        raise NotFound(N_("Task record %(id)s does not exist."), id=task_id)
+    return jsonify(runs_service.record_json(record))
+
+
+@api.post("/task-records/<task_id>/stop")
+def stop_task(task_id: str):
+    record = db.session.get(TaskRecord, task_id)
+    if record is None:
+        raise NotFound(N_("Task record %(id)s does not exist."), id=task_id)
+    if record.status != "running":
+        raise ServiceError("not_running", N_("The task is not running."), status=409)
+    stopped = get_runner().cancel(task_id)
+    return jsonify(stopped=stopped)
