@@ -58,7 +58,7 @@ if (( ${#missing[@]} )); then
     log "installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt-get install -y -qq "${missing[@]}" >/dev/null
   elif [[ $want_test == 1 ]]; then
     echo "The tests need Debian packages: sudo apt-get install ${missing[*]}" >&2
     exit 1

@@ -158,7 +158,17 @@ def bwrap_command(python: str, runtime_dir: Path) -> list[str]:
         for extra in sorted({str(prefix), sys.base_prefix, sys.prefix}):
             if not extra.startswith("/usr") and os.path.exists(extra):
                 command += ["--ro-bind", extra, extra]
-    command += ["--ro-bind", str(runtime_dir), RUNTIME_MOUNT, "--chdir", "/tmp"]
+    # The sandbox's own root (where /etc and /funcpad are created) is read-only too; only
+    # /tmp (a private tmpfs) is writable.
+    command += [
+        "--ro-bind",
+        str(runtime_dir),
+        RUNTIME_MOUNT,
+        "--remount-ro",
+        "/",
+        "--chdir",
+        "/tmp",
+    ]
     return command
 
 
