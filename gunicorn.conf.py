@@ -5,8 +5,9 @@ import os
 from webapp.config import parse_bind, parse_int
 
 bind = [parse_bind("FUNCPAD_BIND", os.environ.get("FUNCPAD_BIND"))]
-workers = parse_int("FUNCPAD_WORKERS", os.environ.get("FUNCPAD_WORKERS"), 2, minimum=1)
-threads = parse_int("FUNCPAD_THREADS", os.environ.get("FUNCPAD_THREADS"), 4, minimum=1)
+# One worker by default: the runner pool (and so the concurrency limit) is per process.
+workers = parse_int("FUNCPAD_WORKERS", os.environ.get("FUNCPAD_WORKERS"), 1, minimum=1)
+threads = parse_int("FUNCPAD_THREADS", os.environ.get("FUNCPAD_THREADS"), 16, minimum=1)
 worker_class = "gthread"
 timeout = 120
 graceful_timeout = 20

@@ -37,16 +37,19 @@ export function baseExtensions() {
 }
 
 /**
- * The main editor. Callbacks: onChange(code), onSave(), onCursor(line, col).
+ * The main editor. Callbacks: onChange(code), onSave(), onRun(), onCursor(line, col);
+ * `extra` extensions (lint, completion) are added after the base set.
  * `setDoc(code)` loads another text with a fresh undo history (switching scripts, reloading).
  */
-export function createEditor(parent, { doc, onChange, onSave, onCursor }) {
+export function createEditor(parent, { doc, onChange, onSave, onRun, onCursor, extra = [] }) {
   const extensions = [
     keymap.of([
       { key: "Mod-s", preventDefault: true, run: () => { onSave(); return true; } },
+      { key: "Mod-Enter", preventDefault: true, run: () => { onRun(); return true; } },
       indentWithTab,
     ]),
     baseExtensions(),
+    extra,
     EditorView.updateListener.of((update) => {
       if (update.docChanged) onChange(update.state.doc.toString());
       if (update.selectionSet || update.docChanged) {

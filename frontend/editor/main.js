@@ -1,10 +1,12 @@
 // The editor page: script list, CodeMirror editor, save with conflict handling, publish,
 // history with diffs, restore, settings and delete.
 import { api, ApiError } from "./api.js";
+import { assistExtensions, markErrorLine } from "./assist.js";
 import { createEditor, followTheme } from "./codeeditor.js";
 import { diffPanel } from "./diffview.js";
 import { h, modal, relativeTime, toast } from "./dom.js";
 import { bootData, t } from "./i18n.js";
+import { kwargsTemplate, RunPanel } from "./runpanel.js";
 
 const NEW_SCRIPT_TEMPLATE = `import time
 
@@ -26,13 +28,16 @@ const state = {
   saving: false,
   historyOpen: localStorage.getItem("funcpad.historyOpen") === "1",
   revisions: [],
+  funcs: [], // runnable top-level functions of the editor text
 };
 
 const editor = createEditor($("editor"), {
   doc: "",
   onChange: () => renderStatus(),
   onSave: () => save(),
+  onRun: () => runSelected(),
   onCursor: (line, col) => { $("status-cursor").textContent = t("lineCol", { line, col }); },
+  extra: assistExtensions({ onOutline: (funcs) => updatePicker(funcs) }),
 });
 followTheme();
 
@@ -104,6 +109,12 @@ function showScript(script) {
   document.title = `${script.id} · Funcpad`;
   renderStatus();
   renderList();
+  state.funcs = [];
+  updatePicker([]);
+  runPanel.clear();
+  api("POST", "/code/check", { code: script.draft_code })
+    .then((result) => updatePicker(result.funcs || []))
+    .catch(() => {});
   if (state.historyOpen) loadHistory();
 }
 
@@ -539,6 +550,124 @@ async function deleteScript() {
 }
 
 $("btn-settings").addEventListener("click", scriptSettings);
+
+// --- running ---------------------------------------------------------------------------------
+
+const runPanel = new RunPanel({
+  body: $("output-body"),
+  status: $("output-status"),
+  onErrorLine: (line, focus = true) => {
+    markErrorLine(editor.view, line);
+    if (focus) editor.goTo(line);
+  },
+});
+
+const kwargsKey = (func) => `funcpad.kwargs.${state.script?.id}.${func}`;
+
+/** Refill the picker from the outline: top-level functions not starting with "_". */
+function updatePicker(funcs) {
+  const picker = $("func-picker");
+  const runnable = funcs.filter((f) => !f.name.startsWith("_"));
+  const previous = picker.value || localStorage.getItem(`funcpad.func.${state.script?.id}`);
+  const sameNames = runnable.map((f) => f.name).join() === (state.funcs || []).map((f) => f.name).join();
+  state.funcs = runnable;
+  if (sameNames && picker.options.length) return;
+  picker.replaceChildren(...runnable.map((f) =>
+    h("option", { value: f.name }, f.title ? `${f.name} — ${f.title}` : f.name)));
+  if (!runnable.length) picker.append(h("option", { value: "" }, t("noFunctions")));
+  if (runnable.some((f) => f.name === previous)) picker.value = previous;
+  fillKwargs();
+}
+
+function fillKwargs() {
+  const name = $("func-picker").value;
+  const func = state.funcs.find((f) => f.name === name);
+  $("btn-run").disabled = !func;
+  if (!func) {
+    $("kwargs-input").value = "";
+    return;
+  }
+  const remembered = localStorage.getItem(kwargsKey(name));
+  $("kwargs-input").value = remembered ?? JSON.stringify(kwargsTemplate(func));
+  $("kwargs-error").textContent = "";
+}
+
+$("func-picker").addEventListener("change", () => {
+  localStorage.setItem(`funcpad.func.${state.script.id}`, $("func-picker").value);
+  fillKwargs();
+});
+
+function readKwargs() {
+  const text = $("kwargs-input").value.trim() || "{}";
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(t("kwargsNotJson", { msg: error.message }));
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new Error(t("kwargsNotObject"));
+  }
+  return value;
+}
+
+async function runSelected() {
+  if (!state.script || runPanel.running) return;
+  const func = $("func-picker").value;
+  if (!func) return;
+  let kwargs;
+  try {
+    kwargs = readKwargs();
+  } catch (error) {
+    $("kwargs-error").textContent = error.message;
+    $("kwargs-input").focus();
+    return;
+  }
+  $("kwargs-error").textContent = "";
+  localStorage.setItem(kwargsKey(func), $("kwargs-input").value.trim() || "{}");
+  if (!(await save())) return;
+  markErrorLine(editor.view, null);
+  $("btn-run").hidden = true;
+  $("btn-stop").hidden = false;
+  try {
+    await runPanel.run(state.script.id, func, kwargs);
+  } finally {
+    $("btn-run").hidden = false;
+    $("btn-stop").hidden = true;
+  }
+}
+
+$("btn-run").addEventListener("click", () => runSelected());
+$("btn-stop").addEventListener("click", () => runPanel.stop());
+$("output-clear").addEventListener("click", () => runPanel.clear());
+$("kwargs-input").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") {
+    event.preventDefault();
+    runSelected();
+  }
+});
+
+// Drag the bar above the output panel to give the code or the output more room.
+(() => {
+  const panel = $("output-panel");
+  const saved = Number(localStorage.getItem("funcpad.outputHeight"));
+  if (saved > 60) panel.style.height = `${saved}px`;
+  $("output-resizer").addEventListener("pointerdown", (event) => {
+    const startY = event.clientY;
+    const startHeight = panel.offsetHeight;
+    const move = (e) => {
+      const height = Math.min(Math.max(startHeight + startY - e.clientY, 60), window.innerHeight - 200);
+      panel.style.height = `${height}px`;
+    };
+    const up = () => {
+      localStorage.setItem("funcpad.outputHeight", String(panel.offsetHeight));
+      window.removeEventListener("pointermove", move);
+      window.removeEventListener("pointerup", up);
+    };
+    window.addEventListener("pointermove", move);
+    window.addEventListener("pointerup", up);
+  });
+})();
 
 // --- start -------------------------------------------------------------------------------------
 

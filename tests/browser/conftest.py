@@ -45,7 +45,7 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         "FUNCPAD_SCHEDULER": "off",
         "FUNCPAD_ADMIN_USERNAME": ADMIN[0],
         "FUNCPAD_ADMIN_PASSWORD": ADMIN[1],
-        "FUNCPAD_WORKERS": "2",
+        "FUNCPAD_WORKERS": "1",
     }
     log = open(data_dir / "gunicorn.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(

@@ -156,3 +156,12 @@ def test_healthz_reports_the_sandbox(client):
     sandbox = client.get("/healthz").json["sandbox"]
     assert sandbox["available"] is True
     assert {"bubblewrap", "seccomp", "uid_switch", "rlimits", "interpreter"} <= set(sandbox)
+
+
+def test_code_check_endpoint(auth_client):
+    response = auth_client.post("/api/v1/code/check", json={"code": "import os\n"})
+    assert response.status_code == 200
+    assert response.json["diagnostics"][0]["message"] == "'os' imported but unused"
+    assert auth_client.post("/api/v1/code/check", json={}).json["field"] == "code"
+    too_big = auth_client.post("/api/v1/code/check", json={"code": "#" * (1024 * 1024 + 1)})
+    assert too_big.status_code == 413

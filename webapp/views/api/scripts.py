@@ -9,6 +9,7 @@ from webapp.extensions import db
 from webapp.models import Script, ScriptRevision
 from webapp.models.types import utcnow
 from webapp.runner.service import get_runner
+from webapp.services import code_check
 from webapp.services import runs as runs_service
 from webapp.services import scripts as service
 from webapp.services.errors import N_, ServiceError
@@ -195,3 +196,11 @@ def outline(script_id: str):
     except SyntaxError as exc:
         return jsonify(funcs=[], syntax_error={"line": exc.lineno, "message": exc.msg})
     return jsonify(funcs=[f.to_dict() for f in funcs], syntax_error=None)
+
+
+@api.post("/code/check")
+def check_code():
+    """Diagnostics and top-level functions of the text in the editor (not saved)."""
+    data = json_object()
+    code = service.validate_code(required(data, "code"))
+    return jsonify(code_check.check(code))

@@ -1,0 +1,194 @@
+// Running the draft: the function picker, the kwargs box, the live output panel and Stop.
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+
+const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
+
+function pad(n, width = 2) {
+  return String(n).padStart(width, "0");
+}
+
+/** `[MM-DD HH:MM:SS] [+Δms] [total ms]`, the line prefix users know from DataFlux Func. */
+export function logPrefix(time, previous, start) {
+  const d = new Date(time);
+  const stamp = `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return `[${stamp}] [+${Math.max(0, Math.round(d - previous))}ms] [${Math.max(0, Math.round(d - start))}ms]`;
+}
+
+/** Default kwargs from a signature: defaults as they are, required arguments as null. */
+export function kwargsTemplate(func) {
+  const out = {};
+  for (const arg of func.args) out[arg.name] = arg.has_default ? arg.default : null;
+  return out;
+}
+
+function pyLiteral(value) {
+  if (value === null) return "None";
+  if (value === true) return "True";
+  if (value === false) return "False";
+  return JSON.stringify(value);
+}
+
+export function callLine(func, kwargs) {
+  const args = Object.entries(kwargs).map(([k, v]) => `${k}=${pyLiteral(v)}`).join(", ");
+  return `${func}(${args})`;
+}
+
+/** Parse SSE blocks out of a fetch() body stream, calling onEvent(name, data). */
+async function readEvents(response, onEvent) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      let name = "message";
+      let data = "";
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event: ")) name = line.slice(7);
+        else if (line.startsWith("data: ")) data += line.slice(6);
+      }
+      if (data) onEvent(name, JSON.parse(data));
+    }
+  }
+}
+
+export class RunPanel {
+  constructor({ body, status, onErrorLine }) {
+    this.body = body;
+    this.status = status;
+    this.onErrorLine = onErrorLine;
+    this.controller = null;
+    this.taskId = null;
+  }
+
+  get running() {
+    return this.controller !== null;
+  }
+
+  clear() {
+    this.body.replaceChildren(h("p.output-empty", {}, t("runHint")));
+    this.status.textContent = "";
+    this.status.className = "output-status";
+  }
+
+  setStatus(kind, text) {
+    this.status.className = `output-status output-status-${kind}`;
+    this.status.textContent = text;
+  }
+
+  /** Run `func(**kwargs)` of script `scriptId`'s saved draft, streaming into the panel. */
+  async run(scriptId, func, kwargs) {
+    this.body.replaceChildren();
+    const call = h("div.output-call", {}, h("span.output-prompt", {}, "›"), callLine(func, kwargs));
+    const logs = h("div.output-logs");
+    this.body.append(call, logs);
+    this.setStatus("running", t("running"));
+    this.controller = new AbortController();
+    let start = null;
+    let previous = null;
+    let result = null;
+    try {
+      const response = await fetch(`/api/v1/scripts/${scriptId}/run`, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json", Accept: "text/event-stream", "X-CSRFToken": csrfToken,
+        },
+        body: JSON.stringify({ func, kwargs }),
+        signal: this.controller.signal,
+        credentials: "same-origin",
+      });
+      if (!response.ok) {
+        const body = await response.json().catch(() => ({}));
+        throw new Error(body.message || `HTTP ${response.status}`);
+      }
+      await readEvents(response, (name, data) => {
+        if (name === "start") {
+          this.taskId = data.task_id;
+          start = new Date(data.started_at);
+          previous = start;
+        } else if (name === "log") {
+          const at = new Date(data.time);
+          logs.append(h("div.log-line", {},
+            h("span.log-prefix", {}, logPrefix(at, previous, start)), " ", data.message));
+          previous = at;
+          this.body.scrollTop = this.body.scrollHeight;
+        } else if (name === "result") {
+          result = data;
+        }
+      });
+    } catch (error) {
+      if (error.name === "AbortError") {
+        this.setStatus("failure", t("stopped"));
+        this.body.append(h("div.output-error", {}, t("stoppedDetail")));
+        return null;
+      }
+      this.setStatus("failure", t("runFailed"));
+      this.body.append(h("div.output-error", {}, error.message));
+      return null;
+    } finally {
+      this.controller = null;
+    }
+    if (result) this.showResult(result);
+    return result;
+  }
+
+  stop() {
+    if (!this.controller) return;
+    if (this.taskId) {
+      fetch(`/api/v1/task-records/${this.taskId}/stop`, {
+        method: "POST", headers: { "X-CSRFToken": csrfToken }, credentials: "same-origin",
+      }).catch(() => {});
+    }
+    this.controller.abort();
+  }
+
+  showResult(result) {
+    const labels = { success: t("statusSuccess"), failure: t("statusFailure"), timeout: t("statusTimeout") };
+    this.setStatus(result.status, labels[result.status] || result.status);
+    if (result.log_truncated) this.body.append(h("div.output-note", {}, t("logTruncated")));
+    if (result.error) {
+      const error = result.error;
+      const box = h("div.output-error");
+      box.append(h("div.output-error-title", {}, `${error.type}: ${error.message}`));
+      if (error.traceback) {
+        const pre = h("pre.output-traceback");
+        for (const line of error.traceback.split("\n")) {
+          const match = line.match(/^(\s*File "<[^>]+>", line )(\d+)(.*)$/);
+          if (match) {
+            pre.append(match[1], h("a.error-line-link", {
+              href: "#", "data-line": match[2],
+              onclick: (event) => { event.preventDefault(); this.onErrorLine(Number(match[2])); },
+            }, match[2]), match[3], "\n");
+          } else {
+            pre.append(line, "\n");
+          }
+        }
+        box.append(pre);
+      }
+      if (error.line) {
+        box.append(h("a.btn.btn-small.error-jump", {
+          href: "#", id: "error-jump",
+          onclick: (event) => { event.preventDefault(); this.onErrorLine(error.line); },
+        }, t("goToLine", { line: error.line })));
+        this.onErrorLine(error.line, false);
+      }
+      this.body.append(box);
+    } else {
+      this.body.append(h("div.output-section-title", {}, t("returnValue")),
+        h("pre.output-return#return-value", {}, JSON.stringify(result.return_value, null, 2) ?? "None"));
+    }
+    const facts = [
+      result.duration_ms != null ? t("duration", { ms: result.duration_ms.toFixed(1) }) : null,
+      result.peak_memory_kb != null ? t("peakMemory", { mb: (result.peak_memory_kb / 1024).toFixed(1) }) : null,
+      t("taskId", { id: result.task_id.slice(0, 8) }),
+    ].filter(Boolean);
+    this.body.append(h("div.output-facts", {}, facts.join(" · ")));
+    this.body.scrollTop = this.body.scrollHeight;
+  }
+}
