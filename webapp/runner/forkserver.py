@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import gc
 import json
 import os
 import resource
@@ -192,6 +193,7 @@ class Server:
         self.cancel_requested = False
         self.pending_input = framing.FrameReader()
         self.queued: list[dict] = []
+        self.spare: tuple[int, int, int, str] | None = None
 
     # --- wire ----------------------------------------------------------------------------
 
@@ -216,6 +218,11 @@ class Server:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         loaded = preload()
+        # Objects alive now are shared with every child; keep the collector from touching
+        # them so children do not copy those pages (copy-on-write) just to scan them.
+        gc.freeze()
+        gc.disable()
+        self.prefork()
         self.send(
             {
                 "type": "ready",
@@ -232,38 +239,58 @@ class Server:
             if request.get("op") == "run":
                 self.run(request["job"])
 
-    def run(self, job: dict) -> None:
-        job_id = job["id"]
+    def prefork(self) -> None:
+        """Fork the next job's process now, while idle, so a job does not wait for fork().
+
+        The spare process sets up everything that does not depend on the job (session, fds,
+        seccomp, its own directory) and then blocks reading the job from a pipe.
+        """
         tmp_root = self.config.get("tmp_root") or tempfile.gettempdir()
         job_dir = tempfile.mkdtemp(prefix="job-", dir=tmp_root)
-        read_end, write_end = os.pipe()
-        started = time.monotonic()
+        job_read, job_write = os.pipe()
+        result_read, result_write = os.pipe()
         pid = os.fork()
-        if pid == 0:  # the job's process
+        if pid == 0:  # the spare process
             code = 70
             try:
-                os.close(read_end)
-                self.child(job, write_end, job_dir)
+                os.close(job_write)
+                os.close(result_read)
+                self.child(job_read, result_write, job_dir)
                 code = 0
             finally:
                 os._exit(code)
-        os.close(write_end)
+        os.close(job_read)
+        os.close(result_write)
+        self.spare = (pid, job_write, result_read, job_dir)
+
+    def run(self, job: dict) -> None:
+        if self.spare is None:
+            self.prefork()
+        pid, job_write, read_end, job_dir = self.spare
+        self.spare = None
+        started = time.monotonic()
+        with os.fdopen(job_write, "wb") as pipe, contextlib.suppress(BrokenPipeError):
+            pipe.write(framing.encode(job))  # a dead spare is reported by supervise()
         outcome = self.supervise(job, pid, read_end, started)
-        os.close(read_end)
-        self.clean_up(pid)
-        shutil.rmtree(job_dir, ignore_errors=True)
-        outcome["id"] = job_id
+        outcome["id"] = job["id"]
         outcome["type"] = "result"
         outcome.setdefault("wall_ms", round((time.monotonic() - started) * 1000, 3))
         self.send(outcome)
+        # Clean up before taking the next job: nothing of this job survives into the next one.
+        os.close(read_end)
+        self.clean_up(pid)
+        shutil.rmtree(job_dir, ignore_errors=True)
+        self.prefork()
 
-    def child(self, job: dict, write_end: int, job_dir: str) -> None:
+    def child(self, job_read: int, write_end: int, job_dir: str) -> None:
         os.setsid()
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
-        os.closerange(3, write_end)
-        os.closerange(write_end + 1, 65536)
+        low, high = sorted((job_read, write_end))
+        os.closerange(3, low)
+        os.closerange(low + 1, high)
+        os.closerange(high + 1, 65536)
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         os.chdir(job_dir)
         os.environ.clear()
@@ -276,9 +303,14 @@ class Server:
             }
         )
         tempfile.tempdir = job_dir
-        apply_limits(job.get("limits") or {})
         if self.seccomp is not None:
             self.seccomp.load()
+        with os.fdopen(job_read, "rb") as source:
+            job = framing.read_frame(source)
+        if job is None:
+            return  # the server went away before giving us work
+        apply_limits(job.get("limits") or {})
+        gc.enable()
         pipe = os.fdopen(write_end, "wb", buffering=0)
 
         def emit(message: dict) -> None:
@@ -352,7 +384,9 @@ class Server:
                     )
                 elif message.get("type") == "result":
                     result = message
-        if exit_status is None:
+            if result is not None:
+                break  # answer now; the process's exit and clean-up happen after the reply
+        if result is None and exit_status is None:
             _, exit_status = os.waitpid(pid, 0)
         if result is None:
             return self.died(exit_status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 
@@ -162,7 +163,7 @@ def public_view(var: EnvVar) -> dict[str, Any]:
     }
 
 
-def for_sandbox(session: Session, names: set[str] | None) -> dict[str, dict[str, Any]]:
+def for_sandbox(session: Session, names: AbstractSet[str] | None) -> dict[str, dict[str, Any]]:
     """Typed values for a job; ``names=None`` means every variable (dynamic DFF.ENV calls)."""
     query = select(EnvVar)
     if names is not None:

@@ -8,6 +8,7 @@ inputs; the runner decides *how*.
 from __future__ import annotations
 
 import ast
+import functools
 import keyword
 import uuid
 from collections.abc import Callable
@@ -99,7 +100,8 @@ def check_kwargs_against(func: Func, kwargs: dict[str, Any]) -> None:
         )
 
 
-def referenced_names(code: str) -> tuple[set[str] | None, set[str] | None]:
+@functools.lru_cache(maxsize=256)
+def referenced_names(code: str) -> tuple[frozenset[str] | None, frozenset[str] | None]:
     """Env variable names and connector ids the code names literally (None: it computes them).
 
     Only what a script names is passed into its sandbox; a call with a computed argument
@@ -130,7 +132,10 @@ def referenced_names(code: str) -> tuple[set[str] | None, set[str] | None]:
             connectors.add(literal)
         else:
             connectors = None
-    return env, connectors
+    return (
+        frozenset(env) if env is not None else None,
+        frozenset(connectors) if connectors is not None else None,
+    )
 
 
 # --- jobs and records ----------------------------------------------------------------------

@@ -197,6 +197,20 @@ def get_revision(session: Session, script_id: str, version: int) -> ScriptRevisi
     return revision
 
 
+def revision_code(session: Session, script_id: str, version: int) -> str:
+    """The code of one published revision, in one query (the hot path of function calls)."""
+    code = session.scalar(
+        select(ScriptRevision.code).where(
+            ScriptRevision.script_id == script_id, ScriptRevision.version == version
+        )
+    )
+    if code is None:
+        raise NotFound(
+            N_("Script %(id)s has no version %(version)s."), id=script_id, version=version
+        )
+    return code
+
+
 # --- writing ----------------------------------------------------------------------------------
 
 

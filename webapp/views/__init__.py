@@ -4,7 +4,16 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from webapp.views import errors, health, i18n_pages, pages, session_pages, settings
+    from webapp.views import (
+        admin_pages,
+        env_pages,
+        errors,
+        health,
+        i18n_pages,
+        pages,
+        session_pages,
+        settings,
+    )
     from webapp.views.api import api
 
     errors.init_app(app)
@@ -12,5 +21,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(session_pages.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(env_pages.bp)
+    app.register_blueprint(admin_pages.bp)
     app.register_blueprint(i18n_pages.bp)
     app.register_blueprint(api)

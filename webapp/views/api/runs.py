@@ -35,8 +35,9 @@ def _respond(record: TaskRecord, job: dict[str, Any]):
     db.session.commit()  # the record is visible as "running" before the code starts
     if not _wants_stream():
         runs_service.execute(db.session, runner, record, job)
+        body = runs_service.record_json(record)  # before commit: no reload of what we just set
         db.session.commit()
-        return jsonify(runs_service.record_json(record))
+        return jsonify(body)
     start = {
         "task_id": record.id,
         "func_id": record.func_id,
@@ -97,8 +98,9 @@ def _stream(runner, record_id: str, start: dict[str, Any], job: dict[str, Any]):
 def _store(record_id: str, result: dict[str, Any], logs: list[dict[str, Any]]) -> dict[str, Any]:
     record = db.session.get(TaskRecord, record_id)
     runs_service.finish(db.session, record, result, logs, utcnow())
+    body = runs_service.record_json(record)
     db.session.commit()
-    return runs_service.record_json(record)
+    return body
 
 
 @api.post("/scripts/<script_id>/run")
@@ -129,12 +131,12 @@ def get_func(func_id: str):
 @api.post("/funcs/<func_id>/call")
 def call_func(func_id: str):
     func = funcs_service.get_func(db.session, func_id)
-    revision = scripts_service.get_revision(db.session, func.script_id, func.version)
+    code = scripts_service.revision_code(db.session, func.script_id, func.version)
     data = json_object()
     record, job = runs_service.prepare_call(
         db.session,
         func,
-        revision.code,
+        code,
         data.get("kwargs"),
         origin="api",
         username=current_user.username,

@@ -1,0 +1,227 @@
+"""Run latency over HTTP, with the sandbox on: editor runs, published calls, throughput, memory.
+
+Starts gunicorn (the README's configuration) on 127.0.0.1 with a fresh data directory and
+measures with one keep-alive client (p50/p95), then parallel clients (runs/s), and the RSS of
+every process of the platform (gunicorn, fork servers, bubblewrap) idle and under load.
+
+    .venv/bin/python bench/run_latency.py [--n 200] [--seconds 5] [--clients 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CODE = """
+@DFF.API('Trivial')
+def trivial():
+    return 1
+
+
+def print60():
+    for i in range(60):
+        print('line', i)
+    return 60
+
+
+def use_requests():
+    import requests
+    return requests.__version__
+"""
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_token(data_dir: Path) -> str:
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.models import User
+    from webapp.services.users import create_token
+
+    app = create_app(
+        {
+            "FUNCPAD_DATA_DIR": str(data_dir),
+            "FUNCPAD_ADMIN_USERNAME": "bench",
+            "FUNCPAD_ADMIN_PASSWORD": "bench-password",
+            "FUNCPAD_RUNNER_WARMUP": "off",
+        }
+    )
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.username == "bench"))
+        _, plaintext = create_token(db.session, user, "bench")
+        db.session.commit()
+        db.engine.dispose()
+    return plaintext
+
+
+def tree_rss_kb(root_pid: int) -> tuple[int, int]:
+    """(total RSS in KiB, process count) of root_pid and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    total, count, stack = 0, 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+                    count += 1
+        except OSError:
+            pass
+        stack.extend(children.get(pid, []))
+    return total, count
+
+
+def measure(session: requests.Session, url: str, body: dict, n: int) -> list[float]:
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        response = session.post(url, json=body, timeout=60)
+        elapsed = (time.perf_counter() - started) * 1000
+        response.raise_for_status()
+        assert response.json()["status"] == "success", response.json()
+        times.append(elapsed)
+    return times
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="funcpad-bench-"))
+    token = make_token(data_dir)
+    port = free_port()
+    env = {
+        **os.environ,
+        "FUNCPAD_DATA_DIR": str(data_dir),
+        "FUNCPAD_BIND": f"127.0.0.1:{port}",
+        "FUNCPAD_SCHEDULER": "off",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "--access-logfile",
+            "/dev/null",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if requests.get(f"{base}/healthz", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        api = f"{base}/api/v1"
+        session.post(
+            f"{api}/scripts", json={"id": "bench", "title": "Bench", "code": CODE}
+        ).raise_for_status()
+        session.post(f"{api}/scripts/bench/publish", json={}).raise_for_status()
+        layers = requests.get(f"{base}/healthz").json()["sandbox"]
+        print(
+            f"sandbox: bubblewrap={layers['bubblewrap']} uid_switch={layers['uid_switch']} "
+            f"seccomp={layers['seccomp']} interpreter={layers['interpreter']} "
+            f"slots={layers['pool']['slots']}"
+        )
+        time.sleep(1)
+        idle_rss, idle_procs = tree_rss_kb(server.pid)
+
+        cases = [
+            ("editor run, trivial function", f"{api}/scripts/bench/run", {"func": "trivial"}),
+            ("editor run, 60 print lines", f"{api}/scripts/bench/run", {"func": "print60"}),
+            ("editor run, import requests", f"{api}/scripts/bench/run", {"func": "use_requests"}),
+            ("published call (API)", f"{api}/funcs/bench.trivial/call", {"kwargs": {}}),
+        ]
+        for label, url, body in cases:
+            measure(session, url, body, 10)  # warm-up
+            times = measure(session, url, body, args.n)
+            print(
+                f"{label:32s} p50 {statistics.median(times):6.2f} ms   "
+                f"p95 {pct(times, 0.95):6.2f} ms   (n={args.n}, one keep-alive client)"
+            )
+
+        done = [0]
+        peak = [0]
+        stop = time.monotonic() + args.seconds
+
+        def client() -> None:
+            own = requests.Session()
+            own.headers["Authorization"] = f"Bearer {token}"
+            while time.monotonic() < stop:
+                response = own.post(
+                    f"{api}/scripts/bench/run", json={"func": "trivial"}, timeout=60
+                )
+                if response.ok and response.json()["status"] == "success":
+                    done[0] += 1
+
+        def sample() -> None:
+            while time.monotonic() < stop:
+                peak[0] = max(peak[0], tree_rss_kb(server.pid)[0])
+                time.sleep(0.25)
+
+        threads = [threading.Thread(target=client) for _ in range(args.clients)]
+        threads.append(threading.Thread(target=sample))
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+        print(
+            f"sustained: {done[0] / elapsed:.0f} trivial editor runs/s with {args.clients} "
+            f"parallel clients over {elapsed:.1f} s"
+        )
+        print(
+            f"memory: {idle_rss / 1024:.0f} MB RSS idle ({idle_procs} processes), "
+            f"{peak[0] / 1024:.0f} MB peak under load (gunicorn + fork servers + bwrap)"
+        )
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
+if __name__ == "__main__":
+    main()
