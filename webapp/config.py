@@ -45,6 +45,14 @@ def parse_int(name: str, raw: str | None, default: int, minimum: int = 0) -> int
     return value
 
 
+def parse_choice(name: str, raw: str | None, choices: tuple[str, ...]) -> str:
+    """One of ``choices``; the first is the default."""
+    value = (raw or "").strip().lower() or choices[0]
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)} (got {raw!r})")
+    return value
+
+
 def parse_timezone(name: str, raw: str | None, default: str = "UTC") -> str:
     value = (raw or "").strip() or default
     try:
@@ -124,6 +132,9 @@ def load_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
         ),
         "FUNCPAD_RUNNER_WARMUP": parse_bool(
             "FUNCPAD_RUNNER_WARMUP", env.get("FUNCPAD_RUNNER_WARMUP"), True
+        ),
+        "FUNCPAD_RUNNER_MODE": parse_choice(
+            "FUNCPAD_RUNNER_MODE", env.get("FUNCPAD_RUNNER_MODE"), ("forkserver", "spawn")
         ),
         "FUNCPAD_SANDBOX_UID_BASE": parse_int(
             "FUNCPAD_SANDBOX_UID_BASE", env.get("FUNCPAD_SANDBOX_UID_BASE"), 64100, minimum=1000

@@ -208,3 +208,43 @@ def test_seccomp_and_uid(pool):
     assert value["ptrace"] == -1
     if os.geteuid() == 0:
         assert value["uid"] != 0
+
+
+def test_plain_spawning_mode_runs_each_job_in_a_fresh_process():
+    from webapp.runner.sandbox import SandboxConfig
+    from webapp.runner.service import pool_for
+
+    spawn = pool_for(SandboxConfig(slots=1, mode="spawn"))
+    assert spawn.layers.forkserver is False
+    code = "import os\ndef main():\n    return os.getppid()\n"
+    first = spawn.run(job(code))
+    second = spawn.run(job(code))
+    assert first["status"] == second["status"] == "success"
+    assert spawn.stats()["warm"] == 0  # nothing stays running between jobs
+
+
+def test_excess_jobs_wait_in_order_and_none_is_dropped():
+    import threading
+
+    from webapp.runner.sandbox import SandboxConfig
+    from webapp.runner.service import pool_for
+
+    single = pool_for(SandboxConfig(slots=1, uid_base=64200))
+    order: list[int] = []
+    lock = threading.Lock()
+    code = "import time\ndef main(n):\n    time.sleep(0.2)\n    return n\n"
+
+    def submit(n: int) -> None:
+        result = single.run(job(code, kwargs={"n": n}))
+        with lock:
+            order.append(result["return_value"])
+
+    threads = []
+    for n in range(4):
+        thread = threading.Thread(target=submit, args=(n,))
+        thread.start()
+        threads.append(thread)
+        time.sleep(0.05)  # arrival order 0, 1, 2, 3
+    for thread in threads:
+        thread.join(30)
+    assert order == [0, 1, 2, 3]

@@ -217,7 +217,8 @@ class Server:
     def serve(self) -> None:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-        loaded = preload()
+        # Spawn mode (the fallback): a fresh process per job that imports nothing ahead.
+        loaded = preload() if self.config.get("preload", True) else []
         # Objects alive now are shared with every child; keep the collector from touching
         # them so children do not copy those pages (copy-on-write) just to scan them.
         gc.freeze()

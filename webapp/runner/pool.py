@@ -18,6 +18,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from webapp.runner import framing
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 HOST_GRACE_SECONDS = 5.0
 START_TIMEOUT_SECONDS = 30.0
 LogCallback = Callable[[dict[str, Any]], None]
+_LAUNCHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runner-launcher")
 
 
 class SlotFailure(RuntimeError):
@@ -50,6 +52,8 @@ class Slot:
     def __init__(self, sandbox: Sandbox, index: int) -> None:
         self.sandbox = sandbox
         self.index = index
+        # False: plain spawning, a fresh process (importing nothing ahead) for every job.
+        self.persistent = True
         self.process: subprocess.Popen | None = None
         self.job_id: str | None = None
         self.info: dict[str, Any] = {}
@@ -59,8 +63,11 @@ class Slot:
     def ensure_started(self) -> None:
         if self.process is not None and self.process.poll() is None:
             return
-        plan = self.sandbox.launch_plan(self.index)
-        self.process = subprocess.Popen(
+        plan = self.sandbox.launch_plan(self.index, preload=self.persistent)
+        # bwrap --die-with-parent uses PR_SET_PDEATHSIG, which fires when the *thread* that
+        # started it ends; start every server from one thread that lives as long as the app.
+        self.process = _LAUNCHER.submit(
+            subprocess.Popen,
             plan.argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -68,7 +75,7 @@ class Slot:
             preexec_fn=plan.preexec_fn,
             cwd="/",
             start_new_session=True,
-        )
+        ).result()
         self._inbox = queue.Queue()
         threading.Thread(
             target=self._pump,
@@ -138,6 +145,8 @@ class Slot:
             return failure("ProcessDied", f"the sandbox process went away: {exc}")
         finally:
             self.job_id = None
+            if not self.persistent:
+                self.kill()
 
     def cancel(self, job_id: str) -> bool:
         if self.job_id != job_id or self.process is None:
@@ -163,10 +172,12 @@ class Slot:
 
 
 class RunnerPool:
-    def __init__(self, sandbox: Sandbox, size: int) -> None:
+    def __init__(self, sandbox: Sandbox, size: int, mode: str = "forkserver") -> None:
         self.sandbox = sandbox
         self.size = size
         self._slots = [Slot(sandbox, i) for i in range(size)]
+        if mode == "spawn":
+            self.use_plain_spawning("configured")
         # LIFO: the most recently used (warm) slot is reused first; waiting threads are still
         # served in arrival order (the queue's condition wakes waiters first-come first-served).
         self._idle: queue.LifoQueue[Slot] = queue.LifoQueue()
@@ -179,6 +190,15 @@ class RunnerPool:
     @property
     def layers(self):
         return self.sandbox.layers
+
+    def use_plain_spawning(self, reason: str) -> None:
+        """Fall back from warm fork servers to a fresh sandboxed process per job."""
+        if self.layers.forkserver:
+            log.warning("runner: plain spawning instead of fork servers (%s)", reason)
+            self.layers.forkserver = False
+            self.layers.warnings.append(f"fork servers off ({reason}): each run starts a process")
+        for slot in self._slots:
+            slot.persistent = False
 
     def warm_up(self) -> None:
         """Start one fork server in the background so the first run does not pay for it."""
@@ -214,7 +234,15 @@ class RunnerPool:
             try:
                 return slot.run(job, on_log)
             except SlotFailure as exc:
-                return failure("SandboxUnavailable", str(exc))
+                if not slot.persistent:
+                    return failure("SandboxUnavailable", str(exc))
+                # The warm server (which imports requests and the SDK ahead) would not start:
+                # try once more with a plain process that imports nothing ahead.
+                self.use_plain_spawning(str(exc))
+                try:
+                    return slot.run(job, on_log)
+                except SlotFailure as again:
+                    return failure("SandboxUnavailable", str(again))
         finally:
             self._idle.put(slot)
 

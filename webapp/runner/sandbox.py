@@ -46,6 +46,7 @@ class SandboxConfig:
     processes: int = 64
     file_bytes: int = 64 * 1024 * 1024
     open_files: int = 256
+    mode: str = "forkserver"  # or "spawn": a fresh process per job (the fallback)
 
 
 @dataclass
@@ -298,11 +299,12 @@ class Sandbox:
     def slot_uid(self, slot: int) -> int | None:
         return self.config.uid_base + slot if self.is_root else None
 
-    def launch_plan(self, slot: int) -> LaunchPlan:
+    def launch_plan(self, slot: int, preload: bool = True) -> LaunchPlan:
         """argv and preexec_fn starting slot ``slot``'s fork server inside every active layer."""
         layers = self.layers
         uid = self.slot_uid(slot)
         server_config = {
+            "preload": preload,
             "seccomp": layers.seccomp,
             # kill(-1) is safe alone in a PID namespace or alone as a uid; else kill by tree.
             "kill_all": layers.bubblewrap or uid is not None,

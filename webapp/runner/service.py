@@ -24,6 +24,7 @@ def sandbox_config(app: Flask) -> SandboxConfig:
         insecure_allowed=app.config["FUNCPAD_SANDBOX_INSECURE"],
         python=app.config["FUNCPAD_SANDBOX_PYTHON"],
         memory_bytes=app.config["FUNCPAD_SANDBOX_MEMORY_MB"] * 1024 * 1024,
+        mode=app.config["FUNCPAD_RUNNER_MODE"],
     )
 
 
@@ -32,7 +33,7 @@ def pool_for(config: SandboxConfig) -> RunnerPool:
     with _lock:
         pool = _pools.get(config)
         if pool is None:
-            pool = RunnerPool(Sandbox(config), config.slots)
+            pool = RunnerPool(Sandbox(config), config.slots, config.mode)
             _pools[config] = pool
         return pool
 
