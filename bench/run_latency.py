@@ -72,8 +72,12 @@ def make_token(data_dir: Path) -> str:
     return plaintext
 
 
-def tree_rss_kb(root_pid: int) -> tuple[int, int]:
-    """(total RSS in KiB, process count) of root_pid and all its descendants."""
+def tree_rss_kb(root_pid: int, field: str = "VmRSS:") -> tuple[int, int]:
+    """(total RSS in KiB, process count) of root_pid and all its descendants.
+
+    ``field="Pss:"`` reads /proc/<pid>/smaps_rollup instead: shared pages (the fork servers'
+    children share most of their memory) are divided among the processes sharing them.
+    """
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -86,9 +90,10 @@ def tree_rss_kb(root_pid: int) -> tuple[int, int]:
     total, count, stack = 0, 0, [root_pid]
     while stack:
         pid = stack.pop()
+        source = "status" if field == "VmRSS:" else "smaps_rollup"
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{pid}/{source}").read_text().splitlines():
+                if line.startswith(field):
                     total += int(line.split()[1])
                     count += 1
         except OSError:
@@ -168,6 +173,7 @@ def main() -> None:
         )
         time.sleep(1)
         idle_rss, idle_procs = tree_rss_kb(server.pid)
+        idle_pss, _ = tree_rss_kb(server.pid, "Pss:")
 
         cases = [
             ("editor run, trivial function", f"{api}/scripts/bench/run", {"func": "trivial"}),

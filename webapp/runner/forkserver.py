@@ -448,14 +448,14 @@ class Server:
         if self.config.get("kill_all"):
             # We run alone as this uid (or alone in a PID namespace): kill(-1) reaches every
             # process the job left behind and, by definition, never this server itself.
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(-1, signal.SIGKILL)
-            except ProcessLookupError:
-                return  # nothing was left behind (the job's process is already reaped)
         else:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
             self.kill_adopted()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)  # the job's own process: dead or dying, so this is quick
         self.reap()
 
     def kill_adopted(self) -> None:
@@ -482,20 +482,14 @@ class Server:
 
     @staticmethod
     def reap() -> None:
+        """Collect every exited child without waiting; later calls catch slow ones."""
         while True:
             try:
                 pid, _ = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
-                # Killed processes may need a moment to become zombies; wait briefly.
-                time.sleep(0.002)
-                try:
-                    pid, _ = os.waitpid(-1, os.WNOHANG)
-                except ChildProcessError:
-                    return
-                if pid == 0:
-                    return
+                return
 
 
 def main() -> None:
