@@ -221,8 +221,9 @@ def main() -> None:
             f"parallel clients over {elapsed:.1f} s"
         )
         print(
-            f"memory: {idle_rss / 1024:.0f} MB RSS idle ({idle_procs} processes), "
-            f"{peak[0] / 1024:.0f} MB peak under load (gunicorn + fork servers + bwrap)"
+            f"memory: {idle_rss / 1024:.0f} MB RSS idle ({idle_procs} processes; "
+            f"{idle_pss / 1024:.0f} MB PSS), {peak[0] / 1024:.0f} MB RSS peak under load "
+            "(gunicorn + fork servers + bwrap)"
         )
     finally:
         server.terminate()
