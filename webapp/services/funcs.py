@@ -40,7 +40,7 @@ def replace_for_script(
     return funcs
 
 
-def list_funcs(session: Session, include_hidden: bool = True) -> list[Func]:
+def list_funcs(session: Session, include_hidden: bool = False) -> list[Func]:
     funcs = list(session.scalars(select(Func).order_by(Func.script_id, Func.name)))
     if not include_hidden:
         funcs = [f for f in funcs if not f.options.get("is_hidden")]
@@ -68,4 +68,5 @@ def to_json(func: Func) -> dict[str, Any]:
         "timeout": func.timeout,
         "options": func.options,
         "version": func.version,
+        "is_hidden": bool(func.options.get("is_hidden")),
     }

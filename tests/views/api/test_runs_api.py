@@ -165,3 +165,35 @@ def test_code_check_endpoint(auth_client):
     assert auth_client.post("/api/v1/code/check", json={}).json["field"] == "code"
     too_big = auth_client.post("/api/v1/code/check", json={"code": "#" * (1024 * 1024 + 1)})
     assert too_big.status_code == 413
+
+
+def test_cache_result_and_is_hidden_are_honoured(auth_client):
+    code = (
+        "import time\n"
+        "@DFF.API('Cached', cache_result=60)\n"
+        "def cached(x=1):\n"
+        "    return time.time()\n"
+        "\n"
+        "@DFF.API('Hidden', is_hidden=True)\n"
+        "def hidden():\n"
+        "    return 'still callable'\n"
+    )
+    auth_client.post("/api/v1/scripts", json={"id": "opts", "title": "O", "code": code})
+    assert auth_client.post("/api/v1/scripts/opts/publish", json={}).status_code == 201
+    first = auth_client.post("/api/v1/funcs/opts.cached/call", json={"kwargs": {"x": 1}}).json
+    again = auth_client.post("/api/v1/funcs/opts.cached/call", json={"kwargs": {"x": 1}}).json
+    other = auth_client.post("/api/v1/funcs/opts.cached/call", json={"kwargs": {"x": 2}}).json
+    assert again["return_value"] == first["return_value"] and again["cached"] is True
+    assert other["return_value"] != first["return_value"] and "cached" not in other
+
+    visible = [f["id"] for f in auth_client.get("/api/v1/funcs").json]
+    assert visible == ["opts.cached"]
+    everything = auth_client.get("/api/v1/funcs?include_hidden=1").json
+    assert {f["id"]: f["is_hidden"] for f in everything} == {
+        "opts.cached": False,
+        "opts.hidden": True,
+    }
+    assert (
+        auth_client.post("/api/v1/funcs/opts.hidden/call", json={}).json["return_value"]
+        == "still callable"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
+import time
 from typing import Any
 
 from flask import Response, jsonify, request, stream_with_context
@@ -16,6 +17,7 @@ from webapp.models import TaskRecord
 from webapp.models.types import utcnow
 from webapp.runner.service import get_runner
 from webapp.services import funcs as funcs_service
+from webapp.services import result_cache
 from webapp.services import runs as runs_service
 from webapp.services import scripts as scripts_service
 from webapp.services.errors import N_, NotFound, ServiceError
@@ -120,7 +122,10 @@ def run_draft(script_id: str):
 
 @api.get("/funcs")
 def list_funcs():
-    return jsonify([funcs_service.to_json(f) for f in funcs_service.list_funcs(db.session)])
+    """Published functions; those declared ``is_hidden`` only with ``?include_hidden=1``."""
+    include_hidden = request.args.get("include_hidden", "").lower() in {"1", "true", "yes"}
+    funcs = funcs_service.list_funcs(db.session, include_hidden=include_hidden)
+    return jsonify([funcs_service.to_json(f) for f in funcs])
 
 
 @api.get("/funcs/<func_id>")
@@ -131,8 +136,14 @@ def get_func(func_id: str):
 @api.post("/funcs/<func_id>/call")
 def call_func(func_id: str):
     func = funcs_service.get_func(db.session, func_id)
-    code = scripts_service.revision_code(db.session, func.script_id, func.version)
     data = json_object()
+    seconds = result_cache.cache_seconds(func.options)
+    if seconds and not _wants_stream():
+        key = result_cache.results.key(func.id, func.version, data.get("kwargs") or {})
+        cached = result_cache.results.get(key, time.time())
+        if cached is not None:
+            return jsonify({**cached, "cached": True})
+    code = scripts_service.revision_code(db.session, func.script_id, func.version)
     record, job = runs_service.prepare_call(
         db.session,
         func,
@@ -142,7 +153,10 @@ def call_func(func_id: str):
         username=current_user.username,
         now=utcnow(),
     )
-    return _respond(record, job)
+    response = _respond(record, job)
+    if seconds and response.is_json:
+        result_cache.results.put(key, response.get_json(), seconds, time.time())
+    return response
 
 
 @api.get("/task-records")
