@@ -33,6 +33,7 @@ def app_config(data_dir: Path, **extra) -> dict:
         "FUNCPAD_ADMIN_USERNAME": ADMIN_USERNAME,
         "FUNCPAD_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "FUNCPAD_RUNNER_WARMUP": "off",
+        "FUNCPAD_RETENTION_THREAD": "off",
         "TESTING": True,
         **extra,
     }

@@ -24,6 +24,7 @@ EXPECTED_TABLES = {
     "funcs",
     "env_vars",
     "task_records",
+    "connectors",
 }
 
 
@@ -32,7 +33,7 @@ def test_fresh_start_migrates_to_head(tmp_path):
     with app.app_context():
         assert set(inspect(db.engine).get_table_names()) == EXPECTED_TABLES
         version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == "0002_runs"
+        assert version == "0003_connectors"
 
 
 def test_sqlite_pragmas(app_ctx):

@@ -146,6 +146,13 @@ def load_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
         "FUNCPAD_SANDBOX_MEMORY_MB": parse_int(
             "FUNCPAD_SANDBOX_MEMORY_MB", env.get("FUNCPAD_SANDBOX_MEMORY_MB"), 1024, minimum=64
         ),
+        "FUNCPAD_INGEST_TOKEN": (env.get("FUNCPAD_INGEST_TOKEN") or "").strip() or None,
+        "FUNCPAD_POINTS_RETENTION_DAYS": parse_int(
+            "FUNCPAD_POINTS_RETENTION_DAYS", env.get("FUNCPAD_POINTS_RETENTION_DAYS"), 7
+        ),
+        "FUNCPAD_RETENTION_THREAD": parse_bool(
+            "FUNCPAD_RETENTION_THREAD", env.get("FUNCPAD_RETENTION_THREAD"), True
+        ),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": load_or_create_secret_key(data_dir),
         # Code is capped at 1 MiB by the scripts service (413); leave room for JSON escaping.

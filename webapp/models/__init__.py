@@ -1,5 +1,6 @@
 """All models, importable from one place (Alembic autogenerate reads this)."""
 
+from webapp.models.connectors import Connector
 from webapp.models.env_vars import EnvVar
 from webapp.models.funcs import Func
 from webapp.models.scripts import Script, ScriptRevision
@@ -8,6 +9,7 @@ from webapp.models.users import ApiToken, LoginFailure, User
 
 __all__ = [
     "ApiToken",
+    "Connector",
     "EnvVar",
     "Func",
     "LoginFailure",

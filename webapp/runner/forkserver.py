@@ -123,6 +123,8 @@ PRELOAD = (
     "ipaddress",
     "pprint",
     "requests",
+    "sdk.lineprotocol",
+    "sdk.datakit",
 )
 
 

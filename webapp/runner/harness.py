@@ -20,9 +20,14 @@ from collections.abc import Callable
 from typing import Any
 
 try:  # inside the sandbox the SDK is a top-level package; in the app it lives in webapp.sdk
+    from sdk.datakit import DataKit
     from sdk.dff import DFFNamespace
 except ImportError:  # pragma: no cover - exercised by in-process tests
+    from webapp.sdk.datakit import DataKit
     from webapp.sdk.dff import DFFNamespace
+
+# Connector types a script can open with DFF.SRC(id): type -> helper class.
+CONNECTOR_FACTORIES: dict[str, Callable[..., Any]] = {"datakit": DataKit}
 
 MAX_RETURN_BYTES = 1024 * 1024
 _safe_repr = reprlib.Repr()
@@ -137,7 +142,9 @@ def run_job(
     filename = script_filename(job.get("script_id", "script"))
     code = job["code"]
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-    dff = DFFNamespace(job.get("env"), job.get("connectors"), connector_factories)
+    dff = DFFNamespace(
+        job.get("env"), job.get("connectors"), connector_factories or CONNECTOR_FACTORIES
+    )
     log = LogWriter(emit, dff.password_values(), int(job.get("log_limit", 1024 * 1024)))
     saved_streams = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = log

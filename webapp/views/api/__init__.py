@@ -4,4 +4,10 @@ from flask import Blueprint
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from webapp.views.api import env_vars, runs, scripts  # noqa: E402,F401  (routes register on import)
+from webapp.views.api import (  # noqa: E402,F401  (routes register on import)
+    connectors,
+    env_vars,
+    points,
+    runs,
+    scripts,
+)

@@ -22,6 +22,7 @@ from webapp.services import runs as runs_service
 from webapp.services import scripts as scripts_service
 from webapp.services.errors import N_, NotFound, ServiceError
 from webapp.views.api import api
+from webapp.views.api.connectors import load_for_job
 from webapp.views.api.payload import json_object
 
 HEARTBEAT_SECONDS = 0.5
@@ -116,6 +117,7 @@ def run_draft(script_id: str):
         data.get("kwargs"),
         username=current_user.username,
         now=utcnow(),
+        load_connectors=load_for_job,
     )
     return _respond(record, job)
 
@@ -152,6 +154,7 @@ def call_func(func_id: str):
         origin="api",
         username=current_user.username,
         now=utcnow(),
+        load_connectors=load_for_job,
     )
     response = _respond(record, job)
     if seconds and response.is_json:

@@ -1,0 +1,231 @@
+"""The write rules of DataKit's HTTP API, as pure functions (no Flask, no storage).
+
+``ingest(category, body, content_type, content_encoding, params, now_ns, hostname)`` returns the
+points to store or raises ``IngestError`` carrying DataKit's error code and message.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+try:
+    from webapp.sdk import lineprotocol
+except ImportError:  # pragma: no cover
+    from sdk import lineprotocol
+
+CATEGORIES = (
+    "metric",
+    "logging",
+    "object",
+    "custom_object",
+    "keyevent",
+    "network",
+    "tracing",
+    "rum",
+    "security",
+)
+LOG_STATUSES = ("emerg", "alert", "critical", "error", "warning", "notice", "info", "debug", "OK")
+STATUS_ALIASES = {
+    "e": "error",
+    "err": "error",
+    "w": "warning",
+    "warn": "warning",
+    "i": "info",
+    "d": "debug",
+    "n": "notice",
+    "c": "critical",
+    "a": "alert",
+    "ok": "OK",
+    "fatal": "emerg",
+}
+MAX_TAGS, MAX_FIELDS = 256, 1024
+MAX_KEY_BYTES, MAX_TAG_VALUE_BYTES, MAX_MEASUREMENT_BYTES = 256, 1024, 1024
+MAX_STRING_FIELD_BYTES = 32 * 1024 * 1024
+
+
+class IngestError(Exception):
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass
+class Params:
+    precision: str | None = None
+    input: str | None = None
+    echo: str | None = None
+    dry: bool = False
+    strict: bool = False
+    ignore_global_host_tags: bool = False
+
+
+@dataclass
+class Result:
+    points: list[dict[str, Any]]
+    warnings: list[str] = field(default_factory=list)
+
+
+def decode_body(body: bytes, encoding: str | None) -> bytes:
+    encoding = (encoding or "").strip().lower()
+    try:
+        if encoding in ("", "identity"):
+            return body
+        if encoding in ("gzip", "x-gzip"):
+            return gzip.decompress(body)
+        if encoding == "deflate":
+            try:
+                return zlib.decompress(body)
+            except zlib.error:
+                return zlib.decompress(body, -zlib.MAX_WBITS)
+    except (OSError, zlib.error, EOFError) as exc:
+        raise IngestError(
+            "datakit.decodeBodyFailed", f"decode {encoding} body failed: {exc}"
+        ) from None
+    raise IngestError("datakit.decodeBodyFailed", f"unsupported Content-Encoding {encoding!r}")
+
+
+def _utf8_trim(text: str, limit: int) -> str:
+    raw = text.encode("utf-8")
+    return text if len(raw) <= limit else raw[:limit].decode("utf-8", "ignore")
+
+
+def _apply_limits(point: dict[str, Any], warnings: list[str], strict: bool) -> None:
+    def fix(message: str) -> None:
+        if strict:
+            raise IngestError("datakit.invalidLinePoint", message)
+        warnings.append(message)
+
+    measurement = point["measurement"]
+    if len(measurement.encode()) > MAX_MEASUREMENT_BYTES:
+        fix(f"measurement {measurement[:40]!r}… longer than {MAX_MEASUREMENT_BYTES} bytes: trimmed")
+        point["measurement"] = _utf8_trim(measurement, MAX_MEASUREMENT_BYTES)
+    tags, fields = point["tags"], point["fields"]
+    if len(tags) > MAX_TAGS:
+        fix(f"{len(tags)} tags, more than {MAX_TAGS}: extra tags dropped")
+        point["tags"] = tags = dict(list(tags.items())[:MAX_TAGS])
+    if len(fields) > MAX_FIELDS:
+        fix(f"{len(fields)} fields, more than {MAX_FIELDS}: extra fields dropped")
+        point["fields"] = fields = dict(list(fields.items())[:MAX_FIELDS])
+    for key in list(tags):
+        value = tags[key]
+        if len(value.encode()) > MAX_TAG_VALUE_BYTES:
+            fix(f"tag {key!r} value longer than {MAX_TAG_VALUE_BYTES} bytes: trimmed")
+            tags[key] = _utf8_trim(value, MAX_TAG_VALUE_BYTES)
+    for key, value in list(fields.items()):
+        if isinstance(value, str) and len(value.encode()) > MAX_STRING_FIELD_BYTES:
+            fix(f"field {key!r} longer than 32 MiB: trimmed")
+            fields[key] = _utf8_trim(value, MAX_STRING_FIELD_BYTES)
+
+
+def normalize_status(raw: Any) -> str:
+    text = str(raw).strip()
+    if text in LOG_STATUSES:
+        return text
+    lowered = text.lower()
+    if lowered in LOG_STATUSES:
+        return lowered
+    return STATUS_ALIASES.get(lowered, lowered or "info")
+
+
+def apply_category_rules(
+    category: str, point: dict[str, Any], warnings: list[str], strict: bool
+) -> None:
+    if category == "metric":
+        strings = [k for k, v in point["fields"].items() if isinstance(v, str)]
+        for key in strings:
+            del point["fields"][key]
+        if strings:
+            if strict:
+                raise IngestError(
+                    "datakit.invalidLinePoint",
+                    f"metric {point['measurement']!r} has string fields {strings}",
+                )
+            warnings.append(f"string fields {strings} dropped from metric {point['measurement']!r}")
+        if not point["fields"]:
+            raise IngestError(
+                "datakit.invalidLinePoint", f"metric {point['measurement']!r} has no numeric field"
+            )
+    elif category == "logging":
+        for key in ("source", "date"):
+            point["tags"].pop(key, None)
+            point["fields"].pop(key, None)
+        point["tags"] = {k.replace(".", "_"): v for k, v in point["tags"].items()}
+        point["fields"] = {k.replace(".", "_"): v for k, v in point["fields"].items()}
+        status = point["tags"].pop("status", None) or point["fields"].pop("status", None)
+        point["tags"]["status"] = normalize_status(status) if status else "info"
+    elif category in ("object", "custom_object") and "name" not in point["tags"]:
+        point["tags"]["name"] = "default"
+
+
+def parse_json_points(text: str, now_ns: int, precision: str | None) -> list[dict[str, Any]]:
+    try:
+        items = json.loads(text)
+    except ValueError as exc:
+        raise IngestError("datakit.invalidJsonPoint", f"invalid JSON: {exc}") from None
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list):
+        raise IngestError("datakit.invalidJsonPoint", "expected an array of points")
+    points = []
+    for index, item in enumerate(items):
+        try:
+            if not isinstance(item, dict):
+                raise ValueError("a point must be an object")
+            line = lineprotocol.encode_point(
+                item.get("measurement"),
+                item.get("tags"),
+                item.get("fields"),
+                item.get("time"),
+                now_ns=now_ns,
+            )
+            points.append(lineprotocol.parse_line(line, precision="n"))
+        except ValueError as exc:
+            raise IngestError("datakit.invalidJsonPoint", f"point {index}: {exc}") from None
+    return points
+
+
+def ingest(
+    category: str,
+    body: bytes,
+    content_type: str | None,
+    content_encoding: str | None,
+    params: Params,
+    now_ns: int,
+    hostname: str,
+) -> Result:
+    if category not in CATEGORIES:
+        raise IngestError("datakit.invalidCategory", f"invalid category {category!r}")
+    if params.precision and params.precision not in lineprotocol.PRECISION_NS:
+        raise IngestError("datakit.invalidPrecision", f"invalid precision {params.precision!r}")
+    raw = decode_body(body, content_encoding)
+    if not raw.strip():
+        raise IngestError("datakit.emptyBody", "empty body")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise IngestError("datakit.invalidLinePoint", "the body is not UTF-8") from None
+    if (content_type or "").split(";")[0].strip().lower() == "application/json":
+        points = parse_json_points(text, now_ns, params.precision)
+    else:
+        points, errors = lineprotocol.parse(text, precision=params.precision, now_ns=now_ns)
+        if errors:
+            lines = "; ".join(f"line {e.line_no}: {e.reason} ({e.line[:120]!r})" for e in errors)
+            raise IngestError(
+                "datakit.invalidLinePoint",
+                f"{lines}; with {len(points)} point parse ok, {len(errors)} points failed",
+            )
+    if not points:
+        raise IngestError("datakit.noPoints", "no point in the body (only comments or blanks)")
+    warnings: list[str] = []
+    for point in points:
+        _apply_limits(point, warnings, params.strict)
+        apply_category_rules(category, point, warnings, params.strict)
+        if not params.ignore_global_host_tags and "host" not in point["tags"]:
+            point["tags"]["host"] = hostname
+    return Result(points, warnings)

@@ -1,0 +1,105 @@
+"""``/v1/ping`` and ``/v1/write/<category>``: DataKit's HTTP API, served by the app itself."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from webapp.auth import public
+from webapp.receiver.ingest import IngestError, Params, ingest
+from webapp.sdk import lineprotocol
+
+bp = Blueprint("receiver", __name__, url_prefix="/v1")
+VERSION = "1.0.0-funcpad"
+STARTED = time.monotonic()
+HOSTNAME = socket.gethostname()
+
+
+def _flag(name: str) -> bool:
+    value = request.args.get(name)
+    return value is not None and value.lower() not in ("false", "0", "no", "off")
+
+
+def _error(code: str, message: str, status: int = 400):
+    return jsonify(error_code=code, message=message), status
+
+
+def _from_loopback() -> bool:
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _authorized() -> bool:
+    if _from_loopback():
+        return True
+    expected = current_app.config.get("FUNCPAD_INGEST_TOKEN")
+    if not expected:
+        return False
+    header = request.headers.get("Authorization", "")
+    given = request.args.get("token") or header.removeprefix("Bearer ").strip()
+    return bool(given) and given == expected
+
+
+@bp.get("/ping")
+@public
+def ping():
+    uptime = int(time.monotonic() - STARTED)
+    return jsonify(
+        content={
+            "version": VERSION,
+            "uptime": f"{uptime // 3600}h{uptime % 3600 // 60}m{uptime % 60}s",
+            "host": HOSTNAME,
+            "commit": "embedded",
+        }
+    )
+
+
+@bp.post("/write/<category>")
+@public
+def write(category: str):
+    if not _authorized():
+        return _error(
+            "datakit.tokenNotFound",
+            "writes from outside this host need the ingest token (FUNCPAD_INGEST_TOKEN) as ?token=",
+            401,
+        )
+    params = Params(
+        precision=request.args.get("precision") or None,
+        input=request.args.get("input") or None,
+        echo=request.args.get("echo") or None,
+        dry=_flag("dry"),
+        strict=_flag("strict"),
+        ignore_global_host_tags=_flag("ignore_global_host_tags"),
+    )
+    try:
+        result = ingest(
+            category,
+            request.get_data(cache=False),
+            request.content_type,
+            request.headers.get("Content-Encoding"),
+            params,
+            time.time_ns(),
+            HOSTNAME,
+        )
+    except IngestError as exc:
+        return _error(exc.code, exc.message, exc.status)
+    if not params.dry:
+        current_app.extensions["funcpad.points"].write(category, result.points)
+    if params.echo == "json":
+        return jsonify(result.points)
+    if params.echo == "lp":
+        return Response(lineprotocol.encode(result.points), mimetype="text/plain")
+    return Response(status=200)
+
+
+@bp.route("/<path:_rest>", methods=["GET", "POST"])
+@public
+def unknown(_rest: str):
+    if request.path.startswith("/v1/write/"):
+        return _error("datakit.invalidCategory", "invalid category")
+    return _error("datakit.notFound", f"no such API: {request.path}", 404)

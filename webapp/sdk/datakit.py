@@ -1,0 +1,277 @@
+"""The DataKit helper scripts get from ``DFF.SRC('datakit')``.
+
+Same method names, signatures and ``(status_code, data)`` return values as the helper DataFlux
+Func users know, but: exact line protocol (see ``lineprotocol``), timestamps kept to the
+nanosecond, every point validated before anything is sent, keep-alive connections, batches
+(1000 points per request by default), gzip for large bodies, bounded retries with backoff on
+connection errors, 429 and 5xx, and errors that say which request failed and why (tokens
+masked). ``raise_for_status=False`` returns the tuple of a failed request instead of raising.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+try:
+    from sdk import lineprotocol
+except ImportError:  # in the app (tests, tools) rather than the sandbox runtime
+    from webapp.sdk import lineprotocol
+
+CATEGORIES = (
+    "metric",
+    "logging",
+    "object",
+    "custom_object",
+    "keyevent",
+    "network",
+    "tracing",
+    "rum",
+    "security",
+)
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class DataKitError(RuntimeError):
+    """A request to DataKit failed; the message names the request and the reason."""
+
+    def __init__(self, message: str, status_code: int | None = None, data: Any = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.data = data
+
+
+class DataKit:
+    def __init__(
+        self,
+        url: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 9529,
+        protocol: str = "http",
+        source: str | None = None,
+        timeout: float = 10,
+        token: str | None = None,
+        batch_size: int = 1000,
+        gzip_threshold: int = 16 * 1024,
+        max_retries: int = 3,
+        retry_backoff: float = 0.2,
+        raise_for_status: bool = True,
+        **_unused: Any,
+    ) -> None:
+        if url:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"DataKit url must look like http://host:port, got {url!r}")
+            self.base_url = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+        else:
+            if protocol not in ("http", "https"):
+                raise ValueError(f"protocol must be http or https, got {protocol!r}")
+            self.base_url = f"{protocol}://{host}:{int(port)}"
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError("batch_size must be a positive integer")
+        self.source = source
+        self.timeout = float(timeout)
+        self.token = token
+        self.batch_size = batch_size
+        self.gzip_threshold = gzip_threshold
+        self.max_retries = max(0, int(max_retries))
+        self.retry_backoff = retry_backoff
+        self.raise_for_status = raise_for_status
+        self._session = None
+
+    # --- transport ------------------------------------------------------------------------
+
+    @property
+    def session(self):
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()  # keep-alive across calls
+        return self._session
+
+    def _url(self, path: str, query: Mapping[str, Any] | None) -> str:
+        params = dict(query or {})
+        if self.token:
+            params.setdefault("token", self.token)
+        path = path if path.startswith("/") else "/" + path
+        return self.base_url + path + (("?" + urlencode(params, doseq=True)) if params else "")
+
+    def _masked(self, url: str) -> str:
+        return url.replace(self.token, "*****") if self.token else url
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        import requests
+
+        url = self._url(path, query)
+        all_headers = dict(headers or {})
+        if body is not None and len(body) > self.gzip_threshold:
+            body = gzip.compress(body, compresslevel=5)
+            all_headers["Content-Encoding"] = "gzip"
+        attempt = 0
+        while True:
+            try:
+                response = self.session.request(
+                    method, url, data=body, headers=all_headers, timeout=self.timeout
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt < self.max_retries:
+                    attempt += 1
+                    time.sleep(self.retry_backoff * 2 ** (attempt - 1))
+                    continue
+                reason = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
+                raise DataKitError(
+                    f"{method} {self._masked(url)} {reason} after {attempt + 1} attempt(s): "
+                    f"{self._masked(str(exc))}"
+                ) from None
+            if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
+                attempt += 1
+                time.sleep(self.retry_backoff * 2 ** (attempt - 1))
+                continue
+            data = _decode(response)
+            if response.status_code >= 400 and self.raise_for_status:
+                detail = data.get("message") if isinstance(data, dict) else data
+                code = data.get("error_code") if isinstance(data, dict) else None
+                raise DataKitError(
+                    f"{method} {self._masked(url)} failed with HTTP {response.status_code}"
+                    + (f" {code}" if code else "")
+                    + (f": {detail}" if detail else ""),
+                    response.status_code,
+                    data,
+                )
+            return response.status_code, data
+
+    # --- generic --------------------------------------------------------------------------
+
+    def get(
+        self,
+        path: str,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        return self._request("GET", path, query=query, headers=headers)
+
+    def post_json(
+        self,
+        path: str,
+        obj: Any,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        body = json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        return self._request(
+            "POST",
+            path,
+            query=query,
+            body=body,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+
+    def post_line_protocol(
+        self,
+        path: str,
+        points: str | Iterable[Mapping[str, Any]],
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """POST points (dicts, or already-encoded text) to any path, in batches."""
+        if isinstance(points, str):
+            lines = [line for line in points.split("\n") if line.strip()]
+        else:
+            now = time.time_ns()
+            lines = [
+                lineprotocol.encode_point(
+                    p.get("measurement"),
+                    p.get("tags"),
+                    p.get("fields"),
+                    p.get("timestamp", p.get("time")),
+                    now_ns=now,
+                )
+                for p in points
+            ]
+        if not lines:
+            raise ValueError("no points to write")
+        result: tuple[int, Any] = (200, None)
+        for start in range(0, len(lines), self.batch_size):
+            body = "\n".join(lines[start : start + self.batch_size]).encode("utf-8")
+            result = self._request(
+                "POST",
+                path,
+                query=query,
+                body=body,
+                headers={"Content-Type": "text/plain; charset=utf-8", **(headers or {})},
+            )
+            if result[0] >= 400:  # only when raise_for_status=False
+                return result
+        return result
+
+    # --- writes by category ---------------------------------------------------------------
+
+    def write_by_category_many(
+        self,
+        category: str,
+        data: Iterable[Mapping[str, Any]],
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        if category not in CATEGORIES:
+            raise ValueError(f"unknown category {category!r}; use one of {', '.join(CATEGORIES)}")
+        if isinstance(data, Mapping):
+            data = [data]
+        query = {"input": self.source} if self.source else None
+        return self.post_line_protocol(f"/v1/write/{category}", list(data), query, headers)
+
+    def write_by_category(
+        self, category: str, measurement: str, tags=None, fields=None, timestamp=None, headers=None
+    ) -> tuple[int, Any]:
+        point = {"measurement": measurement, "tags": tags, "fields": fields, "timestamp": timestamp}
+        return self.write_by_category_many(category, [point], headers)
+
+    def write_metric(
+        self, measurement: str, tags=None, fields=None, timestamp=None, headers=None
+    ) -> tuple[int, Any]:
+        return self.write_by_category("metric", measurement, tags, fields, timestamp, headers)
+
+    def write_metrics(self, data, headers=None) -> tuple[int, Any]:
+        return self.write_by_category_many("metric", data, headers)
+
+    def write_logging(
+        self, measurement: str, tags=None, fields=None, timestamp=None, headers=None
+    ) -> tuple[int, Any]:
+        return self.write_by_category("logging", measurement, tags, fields, timestamp, headers)
+
+    def write_logging_many(self, data, headers=None) -> tuple[int, Any]:
+        return self.write_by_category_many("logging", data, headers)
+
+    write_point = write_metric
+    write_metric_many = write_metrics
+    write_points = write_metrics
+    write_loggings = write_logging_many
+
+    def query(self, dql: str, **options: Any) -> tuple[int, Any]:
+        return self.post_json("/v1/query/raw", {"queries": [{"query": dql, **options}]})
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+def _decode(response) -> Any:
+    text = response.text
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
