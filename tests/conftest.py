@@ -6,12 +6,18 @@ so every test starts from a real migrated schema without paying for the migratio
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -23,6 +29,8 @@ from webapp.services import scripts as script_service
 from webapp.services import users as user_service
 
 ADMIN_USERNAME = "admin"
+LIVE_ADMIN = ("admin", "browser-admin-pw")
+ROOT = Path(__file__).resolve().parents[1]
 ADMIN_PASSWORD = "admin-password"
 
 
@@ -149,3 +157,49 @@ def api_token(app) -> str:
         _token, plaintext = user_service.create_token(db.session, admin, "tests")
         db.session.commit()
     return plaintext
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[str]:
+    """gunicorn serving the app from a fresh data directory; yields the base URL."""
+    data_dir = tmp_path_factory.mktemp("live")
+    port = free_port()
+    env = {
+        **os.environ,
+        "FUNCPAD_DATA_DIR": str(data_dir),
+        "FUNCPAD_BIND": f"127.0.0.1:{port}",
+        "FUNCPAD_SCHEDULER": "off",
+        "FUNCPAD_ADMIN_USERNAME": LIVE_ADMIN[0],
+        "FUNCPAD_ADMIN_PASSWORD": LIVE_ADMIN[1],
+        "FUNCPAD_WORKERS": "1",
+    }
+    log = open(data_dir / "gunicorn.log", "w")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except requests.RequestException:  # not listening yet, or still starting
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            log.close()
+            raise RuntimeError((data_dir / "gunicorn.log").read_text())
+        time.sleep(0.1)
+    yield base
+    process.terminate()
+    process.wait(20)
+    log.close()
