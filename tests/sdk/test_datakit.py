@@ -47,7 +47,7 @@ def test_many_points_go_in_batches_and_large_bodies_are_gzipped():
     requests_seen = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - the stdlib's naming
+        def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             if self.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
@@ -123,7 +123,7 @@ def test_retry_on_503_then_success():
     statuses = [503, 503, 200]
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             self.rfile.read(int(self.headers["Content-Length"]))
             self.send_response(statuses.pop(0))
             self.send_header("Content-Length", "0")
@@ -159,7 +159,7 @@ def test_keep_alive_reuses_one_connection(live_server):
     for _ in range(5):
         dk.write_metric("keepalive", fields={"v": 1})
     pools = dk.session.get_adapter(live_server).poolmanager.pools
-    opened = [pools[key].num_connections for key in pools.keys()]
+    opened = [pools[key].num_connections for key in list(pools)]
     assert opened == [1]  # five requests, one TCP connection
 
 
