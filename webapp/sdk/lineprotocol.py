@@ -12,13 +12,15 @@ keys escape ``,``, ``=`` and space; string field values are quoted and escape ``
 A backslash elsewhere is literal, which is why a key or tag value cannot end with a backslash or
 have one right before ``,``/``=``/space: such input is refused (``ValueError``) before anything
 is sent, as are NaN/Inf, nested values, non-string tag values, newlines outside string fields,
-an empty measurement and a point without fields.
+an empty measurement, a measurement starting with ``#`` (a comment line) or with a tab or NUL
+(skipped as leading blanks), a timestamp outside 64-bit nanoseconds and a point without fields.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -48,6 +50,13 @@ PRECISION_NS = {
     "h": 3600 * 10**9,
 }
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+# What DataKit skips before a line (a line of nothing else is blank).
+_LEADING_BLANKS = " \t\0"
+# Numbers as DataKit's scanner takes them: ASCII digits, a sign only in front (``-``) or in the
+# exponent; no ``_`` separators, no ``+`` prefix, no spaces, no other Unicode digits.
+_FLOAT_RE = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INT_RE = re.compile(r"-?[0-9]+")
+_UINT_RE = re.compile(r"[0-9]+")
 
 
 # --- timestamps ---------------------------------------------------------------------------
@@ -55,7 +64,10 @@ _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 def guess_unit_ns(value: float | int) -> int:
     """Nanoseconds per unit of a bare timestamp, by magnitude (DataKit's guess)."""
-    magnitude = abs(value)
+    try:
+        magnitude = abs(float(value))  # float division, as DataKit does it
+    except OverflowError:
+        return 1
     if magnitude / 1e9 < 10:
         return 10**9  # seconds
     if magnitude / 1e12 < 10:
@@ -85,13 +97,26 @@ def to_ns(timestamp: Any, now_ns: int | None = None) -> int:
         raise ValueError(
             f"timestamp must be a number or a datetime, not {type(timestamp).__name__}"
         )
-    if isinstance(timestamp, float) and not math.isfinite(timestamp):
-        raise ValueError("timestamp must be finite")
-    exact = Decimal(repr(timestamp)) if isinstance(timestamp, float) else Decimal(timestamp)
+    if isinstance(timestamp, int):
+        return timestamp * guess_unit_ns(timestamp)
+    if isinstance(timestamp, float):
+        if not math.isfinite(timestamp):
+            raise ValueError("timestamp must be finite")
+        exact = Decimal(repr(timestamp))
+    else:
+        if not timestamp.is_finite():
+            raise ValueError("timestamp must be finite")
+        exact = timestamp
     try:
         return int((exact * guess_unit_ns(timestamp)).to_integral_value())
     except InvalidOperation as exc:
         raise ValueError(f"bad timestamp {timestamp!r}") from exc
+
+
+def _check_time_range(ns: int) -> int:
+    if not INT64_MIN <= ns <= INT64_MAX:
+        raise ValueError(f"timestamp {ns} ns is outside the 64-bit nanosecond range")
+    return ns
 
 
 # --- encoding -----------------------------------------------------------------------------
@@ -102,13 +127,12 @@ _KEY_SPECIALS = (",", "=", " ")
 def _check_text(kind: str, key: str, text: str) -> None:
     if "\n" in text or "\r" in text:
         raise ValueError(f"{kind} {key!r} contains a newline, which line protocol cannot carry")
-    if text.endswith("\\") or any(f"\\{c}" in text for c in (*_KEY_SPECIALS, "\\")):
-        # Literal backslashes are fine, except where DataKit would read them as an escape.
-        if text.endswith("\\") or any(f"\\{c}" in text for c in _KEY_SPECIALS):
-            raise ValueError(
-                f"{kind} {key!r} has a backslash at its end or before ',', '=' or a space, "
-                "which line protocol cannot carry"
-            )
+    # Literal backslashes are fine, except where DataKit would read them as an escape.
+    if text.endswith("\\") or any(f"\\{c}" in text for c in _KEY_SPECIALS):
+        raise ValueError(
+            f"{kind} {key!r} has a backslash at its end or before ',', '=' or a space, "
+            "which line protocol cannot carry"
+        )
 
 
 def escape_measurement(name: str) -> str:
@@ -135,9 +159,7 @@ def encode_field_value(key: str, value: Any) -> str:
             raise ValueError(f"field {key!r} is {value}: NaN and infinity are rejected by DataKit")
         return repr(value)
     if isinstance(value, str):
-        if "\r" in value:
-            value = value.replace("\r\n", "\n").replace("\r", "\n")
-        return escape_string_field(value)
+        return escape_string_field(value)  # newlines and CRs travel raw inside the quotes
     if isinstance(value, Decimal):
         return encode_field_value(key, float(value))
     raise ValueError(
@@ -158,10 +180,17 @@ def encode_point(
     if not isinstance(measurement, str) or not measurement:
         raise ValueError("measurement must be a non-empty string")
     _check_text("measurement", measurement, measurement)
+    if measurement[0] in "#\t\0":  # a leading space is escaped, these cannot be
+        raise ValueError(
+            f"measurement {measurement!r} starts with {measurement[0]!r}: DataKit would read "
+            "the line as a comment or drop that character"
+        )
     parts = [escape_measurement(measurement)]
-    for key, value in sorted((tags or {}).items()):
+    tag_items = list((tags or {}).items())
+    for key, _value in tag_items:  # before sorting: mixed key types cannot be sorted
         if not isinstance(key, str) or not key:
             raise ValueError(f"tag key {key!r} must be a non-empty string")
+    for key, value in sorted(tag_items):
         if not isinstance(value, str):
             raise ValueError(
                 f"tag {key!r} has a {type(value).__name__} value; tag values must be strings"
@@ -181,7 +210,8 @@ def encode_point(
         encoded_fields.append(f"{escape_key(key)}={encode_field_value(key, value)}")
     if not encoded_fields:
         raise ValueError(f"point {measurement!r} has no fields (all were missing or None)")
-    return f"{''.join(parts)} {','.join(encoded_fields)} {to_ns(timestamp, now_ns)}"
+    time_ns = _check_time_range(to_ns(timestamp, now_ns))
+    return f"{''.join(parts)} {','.join(encoded_fields)} {time_ns}"
 
 
 def encode(points: Iterable[Mapping[str, Any]], *, now_ns: int | None = None) -> str:
@@ -213,23 +243,25 @@ def _split_lines(body: str) -> list[tuple[int, str]]:
     """Physical lines joined where a newline sits inside a quoted string field value."""
     lines: list[tuple[int, str]] = []
     start, quoted, escaped, in_fields, line_no, start_no = 0, False, False, False, 1, 1
-    spaces = 0
+    after_eq = False  # the previous char is an unescaped '=': a field value may start here
     for index, char in enumerate(body):
         if escaped:
-            escaped = False
+            escaped = after_eq = False
+            if char == "\n":
+                line_no += 1  # joined, as DataKit does, but still a physical line
             continue
         if char == "\\":
             escaped = True
         elif char == " " and not quoted:
-            spaces += 1
-            in_fields = spaces >= 1
-        elif char == '"' and in_fields and (quoted or body[index - 1] == "="):
+            in_fields = True
+        elif char == '"' and in_fields and (quoted or after_eq):
             quoted = not quoted
         elif char == "\n":
             line_no += 1
             if not quoted:
                 lines.append((start_no, body[start:index]))
-                start, start_no, spaces, in_fields = index + 1, line_no, 0, False
+                start, start_no, in_fields = index + 1, line_no, False
+        after_eq = char == "="
     lines.append((start_no, body[start:]))
     return lines
 
@@ -269,27 +301,26 @@ def _parse_value(raw: str, key: str) -> Any:
     if raw in BOOL_WORDS:
         return BOOL_WORDS[raw]
     if raw[-1] == "i":
-        try:
-            value = int(raw[:-1])
-        except ValueError:
-            raise ValueError(f"field {key!r}: bad integer {raw!r}") from None
+        if not _INT_RE.fullmatch(raw[:-1]):
+            raise ValueError(f"field {key!r}: bad integer {raw!r}")
+        value = int(raw[:-1])
         if not INT64_MIN <= value <= INT64_MAX:
             raise ValueError(f"field {key!r}: integer out of range")
         return value
     if raw[-1] == "u":
-        try:
-            value = int(raw[:-1])
-        except ValueError:
-            raise ValueError(f"field {key!r}: bad unsigned integer {raw!r}") from None
-        if not 0 <= value <= UINT64_MAX:
+        if not _UINT_RE.fullmatch(raw[:-1]):
+            raise ValueError(f"field {key!r}: bad unsigned integer {raw!r}")
+        value = int(raw[:-1])
+        if value > UINT64_MAX:
             raise ValueError(f"field {key!r}: unsigned integer out of range")
         return value
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"field {key!r}: invalid value {raw!r}") from None
-    if not math.isfinite(value) or raw.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+    if raw.lower().lstrip("+-") in ("nan", "inf", "infinity"):
         raise ValueError(f"field {key!r}: NaN and infinity are not allowed")
+    if not _FLOAT_RE.fullmatch(raw):
+        raise ValueError(f"field {key!r}: invalid value {raw!r}")
+    value = float(raw)
+    if not math.isfinite(value):
+        raise ValueError(f"field {key!r}: {raw} overflows a 64-bit float")
     return value
 
 
@@ -358,29 +389,32 @@ def parse_line(line: str, *, precision: str | None = None, now_ns: int | None = 
         raise ValueError("missing fields")
     fields_start = pos + 1
     # The field set ends at the first unquoted, unescaped space.
-    pos, quoted = fields_start, False
+    pos, quoted, after_eq = fields_start, False, False
     while pos < len(line):
         char = line[pos]
         if char == "\\":
             pos += 2
+            after_eq = False  # an escaped '=' belongs to a key and opens no string
             continue
-        if char == '"' and (quoted or line[pos - 1] == "="):
+        if char == '"' and (quoted or after_eq):
             quoted = not quoted
         elif char == " " and not quoted:
             break
+        after_eq = char == "="
         pos += 1
     fields = _parse_fields(line[fields_start:pos])
-    rest = line[pos:].strip()
+    rest = line[pos:].strip(_LEADING_BLANKS)
     if not rest:
         timestamp = now_ns if now_ns is not None else to_ns(None)
     else:
-        try:
-            raw = int(rest)
-        except ValueError:
-            raise ValueError(f"bad timestamp {rest!r}") from None
+        if not _INT_RE.fullmatch(rest):
+            raise ValueError(f"bad timestamp {rest!r}")
+        raw = int(rest)
         unit = PRECISION_NS.get(precision) if precision else guess_unit_ns(raw)
         if unit is None:
             raise ValueError(f"unknown precision {precision!r}")
+        if not INT64_MIN <= raw * unit <= INT64_MAX:
+            raise ValueError(f"timestamp {rest} is outside the 64-bit nanosecond range")
         timestamp = raw * unit
     return {"measurement": measurement, "tags": tags, "fields": fields, "time": timestamp}
 
@@ -392,11 +426,12 @@ def parse(
     points, errors = [], []
     for line_no, raw in _split_lines(body):
         line = raw.rstrip("\r")
-        stripped = line.strip()
+        # Skip only what DataKit skips: other Unicode whitespace can begin a measurement.
+        stripped = line.lstrip(_LEADING_BLANKS)
         if not stripped or stripped.startswith("#"):
             continue
         try:
-            points.append(parse_line(line.lstrip(), precision=precision, now_ns=now_ns))
+            points.append(parse_line(stripped, precision=precision, now_ns=now_ns))
         except ValueError as exc:
             errors.append(LineError(line_no, line, str(exc)))
     return points, errors

@@ -6,6 +6,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from webapp.views import (
         admin_pages,
+        connector_pages,
         env_pages,
         errors,
         health,
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(env_pages.bp)
+    app.register_blueprint(connector_pages.bp)
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(i18n_pages.bp)
     app.register_blueprint(api)

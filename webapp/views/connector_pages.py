@@ -1,0 +1,106 @@
+"""The connectors page: DataKit agents scripts write to (the embedded receiver by default)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+
+from webapp.extensions import db
+from webapp.models.types import utcnow
+from webapp.services import connectors as service
+from webapp.services.errors import ServiceError
+from webapp.views.api.connectors import embedded_url
+from webapp.views.errors import service_error_body
+
+bp = Blueprint("connector_pages", __name__, url_prefix="/connectors")
+
+
+def _config_from(form) -> dict:
+    mode = form.get("mode", "url")
+    config: dict = {
+        "source": form.get("source", ""),
+        "timeout": form.get("timeout") or 10,
+        "token": form.get("token", ""),
+    }
+    if mode == "embedded":
+        config["embedded"] = True
+    elif mode == "host":
+        config.update(
+            host=form.get("host", ""),
+            port=form.get("port") or 9529,
+            protocol=form.get("protocol", "http"),
+        )
+    else:
+        config["url"] = form.get("url", "")
+    return config
+
+
+def _render(status: int = 200, form: dict | None = None, editing: str | None = None):
+    url = embedded_url()
+    connectors = [service.public_view(c, url) for c in service.list_connectors(db.session)]
+    return render_template(
+        "connectors.html",
+        connectors=connectors,
+        form=form or {},
+        editing=editing,
+        embedded=url,
+        active_nav="connectors",
+    ), status
+
+
+@bp.get("")
+def index():
+    return _render(editing=request.args.get("edit"))
+
+
+@bp.post("")
+def create():
+    form = request.form
+    try:
+        connector = service.create_connector(
+            db.session,
+            form.get("id", "").strip(),
+            "datakit",
+            form.get("title", ""),
+            _config_from(form),
+            username=current_user.username,
+            now=utcnow(),
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(service_error_body(exc)["message"], "error")
+        return _render(exc.status, form=form.to_dict())
+    db.session.commit()
+    flash(gettext("Connector %(id)s was created.", id=connector.id), "success")
+    return redirect(url_for("connector_pages.index"))
+
+
+@bp.post("/<connector_id>")
+def update(connector_id: str):
+    connector = service.get_connector(db.session, connector_id)
+    form = request.form
+    try:
+        service.update_connector(
+            db.session,
+            connector,
+            form.get("title", ""),
+            _config_from(form),
+            username=current_user.username,
+            now=utcnow(),
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(service_error_body(exc)["message"], "error")
+        return _render(exc.status, form=form.to_dict(), editing=connector_id)
+    db.session.commit()
+    flash(gettext("Connector %(id)s was saved.", id=connector_id), "success")
+    return redirect(url_for("connector_pages.index"))
+
+
+@bp.post("/<connector_id>/delete")
+def delete(connector_id: str):
+    db.session.delete(service.get_connector(db.session, connector_id))
+    db.session.commit()
+    flash(gettext("Connector %(id)s was deleted.", id=connector_id), "success")
+    return redirect(url_for("connector_pages.index"))
