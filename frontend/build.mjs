@@ -6,7 +6,11 @@ import path from "node:path";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const options = {
-  entryPoints: { editor: path.join(root, "frontend/editor/main.js") },
+  entryPoints: {
+    editor: path.join(root, "frontend/editor/main.js"),
+    metrics: path.join(root, "frontend/explorer/metrics.js"),
+    logs: path.join(root, "frontend/explorer/logs.js"),
+  },
   outdir: path.join(root, "static/dist"),
   bundle: true,
   minify: true,

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -165,10 +166,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[str]:
-    """gunicorn serving the app from a fresh data directory; yields the base URL."""
-    data_dir = tmp_path_factory.mktemp("live")
+@contextmanager
+def running_server(data_dir: Path) -> Iterator[str]:
+    """gunicorn serving the app from ``data_dir`` on a free 127.0.0.1 port; yields the URL."""
     port = free_port()
     env = {
         **os.environ,
@@ -179,27 +179,44 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         "FUNCPAD_ADMIN_PASSWORD": LIVE_ADMIN[1],
         "FUNCPAD_WORKERS": "1",
     }
-    log = open(data_dir / "gunicorn.log", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
+    with open(data_dir / "gunicorn.log", "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:  # not listening yet, or still starting
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError((data_dir / "gunicorn.log").read_text())
+            time.sleep(0.1)
         try:
-            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:  # not listening yet, or still starting
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            log.close()
-            raise RuntimeError((data_dir / "gunicorn.log").read_text())
-        time.sleep(0.1)
-    yield base
-    process.terminate()
-    process.wait(20)
-    log.close()
+            yield base
+        finally:
+            process.terminate()
+            process.wait(20)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[str]:
+    """One gunicorn for the whole session (tests that do not mind each other's data)."""
+    with running_server(tmp_path_factory.mktemp("live")) as base:
+        yield base
+
+
+@pytest.fixture
+def fresh_live_server(tmp_path) -> Iterator[str]:
+    """A gunicorn with an empty data directory, for tests that count what they wrote."""
+    data_dir = tmp_path / "live"
+    data_dir.mkdir()
+    with running_server(data_dir) as base:
+        yield base

@@ -52,9 +52,9 @@ def logged_in(base: str) -> requests.Session:
     return session
 
 
-def test_walk_through_writes_metrics_and_logs(live_server):
-    api = f"{live_server}/api/v1"
-    session = logged_in(live_server)
+def test_walk_through_writes_metrics_and_logs(fresh_live_server):
+    api = f"{fresh_live_server}/api/v1"
+    session = logged_in(fresh_live_server)
     created = session.post(
         f"{api}/scripts", json={"id": "walk_through", "title": "DataKit demo", "code": WALK_THROUGH}
     )
@@ -86,9 +86,9 @@ def test_walk_through_writes_metrics_and_logs(live_server):
     assert any(not row["time"].endswith(":00+00:00") for row in logs)
 
 
-def test_publish_then_call_the_walk_through(live_server):
-    api = f"{live_server}/api/v1"
-    session = logged_in(live_server)
+def test_publish_then_call_the_walk_through(fresh_live_server):
+    api = f"{fresh_live_server}/api/v1"
+    session = logged_in(fresh_live_server)
     session.post(f"{api}/scripts", json={"id": "walk_pub", "title": "W", "code": WALK_THROUGH})
     published = session.post(f"{api}/scripts/walk_pub/publish", json={"note": "v1"})
     assert published.status_code == 201 and published.json()["funcs"][0]["title"] == "DataKit Demo"

@@ -556,6 +556,7 @@ $("btn-settings").addEventListener("click", scriptSettings);
 const runPanel = new RunPanel({
   body: $("output-body"),
   status: $("output-status"),
+  writesPoints: () => /DFF\.(SRC|CONN)\(/.test(editor.getDoc()),
   onErrorLine: (line, focus = true) => {
     markErrorLine(editor.view, line);
     if (focus) editor.goTo(line);

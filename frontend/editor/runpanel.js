@@ -59,7 +59,8 @@ async function readEvents(response, onEvent) {
 }
 
 export class RunPanel {
-  constructor({ body, status, onErrorLine }) {
+  constructor({ body, status, onErrorLine, writesPoints = () => false }) {
+    this.writesPoints = writesPoints;
     this.body = body;
     this.status = status;
     this.onErrorLine = onErrorLine;
@@ -188,7 +189,13 @@ export class RunPanel {
       result.peak_memory_kb != null ? t("peakMemory", { mb: (result.peak_memory_kb / 1024).toFixed(1) }) : null,
       t("taskId", { id: result.task_id.slice(0, 8) }),
     ].filter(Boolean);
-    this.body.append(h("div.output-facts", {}, facts.join(" · ")));
+    const factsLine = h("div.output-facts", {}, facts.join(" · "));
+    if (this.writesPoints()) {
+      // The script writes through a connector: offer the views where its points show up.
+      factsLine.append(" · ", h("a#open-metrics", { href: "/metrics" }, t("openMetrics")),
+        " · ", h("a#open-logs", { href: "/logs" }, t("openLogs")));
+    }
+    this.body.append(factsLine);
     this.body.scrollTop = this.body.scrollHeight;
   }
 }

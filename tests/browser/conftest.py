@@ -34,7 +34,17 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 1400, "height": 860}, base_url=live_server)
+    yield from _page_on(browser, live_server)
+
+
+@pytest.fixture
+def fresh_page(browser, fresh_live_server):
+    """A page on a server of its own (for tests that count the data they wrote)."""
+    yield from _page_on(browser, fresh_live_server)
+
+
+def _page_on(browser, base_url: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 860}, base_url=base_url)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

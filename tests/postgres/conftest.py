@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.browser.conftest import free_port
+from tests.conftest import free_port
 
 
 def _pg_bin() -> Path:

@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
         connector_pages,
         env_pages,
         errors,
+        explorer_pages,
         health,
         i18n_pages,
         pages,
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(settings.bp)
     app.register_blueprint(env_pages.bp)
     app.register_blueprint(connector_pages.bp)
+    app.register_blueprint(explorer_pages.bp)
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(i18n_pages.bp)
     app.register_blueprint(api)

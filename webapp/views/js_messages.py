@@ -89,6 +89,8 @@ def js_messages() -> dict[str, str]:
         "statusTimeout": _("Timed out"),
         "logTruncated": _("The log was truncated at 1 MiB."),
         "goToLine": _("Go to line %(line)s"),
+        "openMetrics": _("Open Metrics"),
+        "openLogs": _("Open Logs"),
         "returnValue": _("Return value"),
         "duration": _("Time %(ms)s ms"),
         "peakMemory": _("Peak memory %(mb)s MB"),

@@ -143,3 +143,8 @@ def logs():
     for row in rows:
         row["time"] = _iso(row["time"])
     return jsonify(logs=rows, next_before_id=rows[-1]["id"] if rows else None)
+
+
+@api.get("/logs/sources")
+def log_sources():
+    return jsonify(sorted(_store().log_sources()))
