@@ -41,7 +41,8 @@ log "compiling translations"
 
 # Debian packages. The sandbox: bubblewrap, and (when the app runs as root, so scripts run as
 # unprivileged uids that cannot read an interpreter under /root) Debian's python3 with requests
-# and seccomp. The tests: chromium (browser suite) and PostgreSQL (tests/postgres).
+# and seccomp. The tests: chromium (browser suite), PostgreSQL (tests/postgres) and
+# victoria-metrics (line-protocol interop).
 missing=()
 command -v bwrap >/dev/null || missing+=(bubblewrap)
 if [[ $(id -u) == 0 ]]; then
@@ -52,6 +53,7 @@ fi
 if [[ $want_test == 1 ]]; then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+  command -v victoria-metrics >/dev/null || missing+=(victoria-metrics)
 fi
 if (( ${#missing[@]} )); then
   if [[ $(id -u) == 0 ]]; then

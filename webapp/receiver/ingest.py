@@ -95,7 +95,26 @@ def _utf8_trim(text: str, limit: int) -> str:
     return text if len(raw) <= limit else raw[:limit].decode("utf-8", "ignore")
 
 
+def _within_limits(point: dict[str, Any]) -> bool:
+    """Cheap test that no limit can be exceeded (a UTF-8 char is at most 4 bytes)."""
+    if len(point["measurement"]) * 4 > MAX_MEASUREMENT_BYTES:
+        return False
+    tags, fields = point["tags"], point["fields"]
+    if len(tags) > MAX_TAGS or len(fields) > MAX_FIELDS:
+        return False
+    for value in tags.values():
+        if len(value) * 4 > MAX_TAG_VALUE_BYTES:
+            return False
+    for value in fields.values():
+        if isinstance(value, str) and len(value) * 4 > MAX_STRING_FIELD_BYTES:
+            return False
+    return True
+
+
 def _apply_limits(point: dict[str, Any], warnings: list[str], strict: bool) -> None:
+    if _within_limits(point):
+        return
+
     def fix(message: str) -> None:
         if strict:
             raise IngestError("datakit.invalidLinePoint", message)

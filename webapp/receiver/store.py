@@ -22,14 +22,27 @@ CREATE TABLE IF NOT EXISTS series (
     tags TEXT NOT NULL,
     UNIQUE (measurement, tags)
 );
-CREATE TABLE IF NOT EXISTS metric_points (
+-- One B-tree keyed by (series, field, time): inserts touch no other index, a chart reads one
+-- range per series, and writing the same point again replaces it (last write wins).
+CREATE TABLE IF NOT EXISTS metric_samples (
     series_id INTEGER NOT NULL,
     field TEXT NOT NULL,
     time INTEGER NOT NULL,
-    value
-);
-CREATE INDEX IF NOT EXISTS ix_metric_points_series ON metric_points (series_id, field, time);
-CREATE INDEX IF NOT EXISTS ix_metric_points_time ON metric_points (time);
+    value,
+    PRIMARY KEY (series_id, field, time)
+) WITHOUT ROWID;
+-- Per-minute sum/count/min/max, kept up to date on write, so long ranges read 1440 rows a
+-- day per series instead of every sample.
+CREATE TABLE IF NOT EXISTS metric_rollup (
+    series_id INTEGER NOT NULL,
+    field TEXT NOT NULL,
+    minute INTEGER NOT NULL,
+    total REAL NOT NULL,
+    count INTEGER NOT NULL,
+    low REAL NOT NULL,
+    high REAL NOT NULL,
+    PRIMARY KEY (series_id, field, minute)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS metric_fields (
     measurement TEXT NOT NULL,
     field TEXT NOT NULL,
@@ -60,6 +73,11 @@ CREATE INDEX IF NOT EXISTS ix_other_points ON other_points (category, time);
 """
 
 
+MINUTE_NS = 60 * 10**9
+# Ranges longer than this are drawn from the per-minute rollup instead of raw samples.
+ROLLUP_ABOVE_NS = 3 * 3600 * 10**9
+
+
 def _tags_key(tags: dict[str, str]) -> str:
     return json.dumps(tags, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
@@ -68,7 +86,7 @@ class PointStore:
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         self._local = threading.local()
-        self._series: dict[tuple[str, str], int] = {}
+        self._series: dict[tuple[str, tuple], int] = {}
         self._write_lock = threading.Lock()
         self.connection().executescript(SCHEMA)
 
@@ -81,21 +99,23 @@ class PointStore:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
             self._local.conn = conn
         return conn
 
     # --- writing --------------------------------------------------------------------------
 
     def _series_id(self, conn: sqlite3.Connection, measurement: str, tags: dict[str, str]) -> int:
-        key = (measurement, _tags_key(tags))
-        cached = self._series.get(key)
+        cache_key = (measurement, tuple(sorted(tags.items())))
+        cached = self._series.get(cache_key)
         if cached is not None:
             return cached
+        key = (measurement, _tags_key(tags))
         conn.execute("INSERT OR IGNORE INTO series (measurement, tags) VALUES (?, ?)", key)
         series_id = conn.execute(
             "SELECT id FROM series WHERE measurement = ? AND tags = ?", key
         ).fetchone()[0]
-        self._series[key] = series_id
+        self._series[cache_key] = series_id
         return series_id
 
     def write(self, category: str, points: Iterable[dict[str, Any]]) -> int:
@@ -136,16 +156,37 @@ class PointStore:
     def _write_metrics(self, conn: sqlite3.Connection, points: Iterable[dict[str, Any]]) -> int:
         rows = []
         latest: dict[tuple[str, str], int] = {}
+        rollup: dict[tuple[int, str, int], list[float]] = {}
         for point in points:
             series_id = self._series_id(conn, point["measurement"], point["tags"])
+            time_ns = point["time"]
+            minute = time_ns // MINUTE_NS
             for field, value in point["fields"].items():
                 if isinstance(value, bool):
                     value = int(value)
-                rows.append((series_id, field, point["time"], value))
+                rows.append((series_id, field, time_ns, value))
                 key = (point["measurement"], field)
-                latest[key] = max(latest.get(key, point["time"]), point["time"])
+                if time_ns > latest.get(key, -(2**63)):
+                    latest[key] = time_ns
+                bucket = rollup.get((series_id, field, minute))
+                if bucket is None:
+                    rollup[(series_id, field, minute)] = [value, 1, value, value]
+                else:
+                    bucket[0] += value
+                    bucket[1] += 1
+                    bucket[2] = min(bucket[2], value)
+                    bucket[3] = max(bucket[3], value)
         conn.executemany(
-            "INSERT INTO metric_points (series_id, field, time, value) VALUES (?, ?, ?, ?)", rows
+            "INSERT OR REPLACE INTO metric_samples (series_id, field, time, value) "
+            "VALUES (?, ?, ?, ?)",
+            rows,
+        )
+        conn.executemany(
+            "INSERT INTO metric_rollup (series_id, field, minute, total, count, low, high) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (series_id, field, minute) DO UPDATE SET "
+            "total = total + excluded.total, count = count + excluded.count, "
+            "low = min(low, excluded.low), high = max(high, excluded.high)",
+            [(*key, *agg) for key, agg in rollup.items()],
         )
         conn.executemany(
             "INSERT INTO metric_fields (measurement, field, last_time) VALUES (?, ?, ?) "
@@ -185,9 +226,12 @@ class PointStore:
         """Delete points older than the cut-off, in small batches (writers are not blocked)."""
         conn = self.connection()
         removed = 0
+        with self._write_lock:
+            conn.execute("DELETE FROM metric_samples WHERE time < ?", (older_than_ns,))
+            conn.execute(
+                "DELETE FROM metric_rollup WHERE minute < ?", (older_than_ns // MINUTE_NS,)
+            )
         statements = (
-            "DELETE FROM metric_points WHERE rowid IN "
-            "(SELECT rowid FROM metric_points WHERE time < ? LIMIT ?)",
             "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE time < ? LIMIT ?)",
             "DELETE FROM other_points WHERE id IN "
             "(SELECT id FROM other_points WHERE time < ? LIMIT ?)",
@@ -257,11 +301,31 @@ class PointStore:
             if all(tags.get(k) in allowed for k, allowed in (tag_filters or {}).items()):
                 series.append((series_id, tags))
         span = max(end_ns - start_ns, 1)
-        bucket = max(span // max_points, 1)
         out = []
+        if span > ROLLUP_ABOVE_NS:
+            minutes = max(span // MINUTE_NS // max_points, 1)
+            first, last = start_ns // MINUTE_NS, end_ns // MINUTE_NS
+            for series_id, tags in series:
+                rows = conn.execute(
+                    "SELECT (minute - ?) / ? AS b, sum(total) / sum(count), max(minute) "
+                    "FROM metric_rollup WHERE series_id = ? AND field = ? "
+                    "AND minute >= ? AND minute <= ? GROUP BY b ORDER BY b",
+                    (first, minutes, series_id, field, first, last),
+                ).fetchall()
+                if rows:
+                    out.append(
+                        {
+                            "tags": tags,
+                            "points": [
+                                [min(m * MINUTE_NS + MINUTE_NS - 1, end_ns), v] for _b, v, m in rows
+                            ],
+                        }
+                    )
+            return out
+        bucket = max(span // max_points, 1)
         for series_id, tags in series:
             rows = conn.execute(
-                "SELECT (time - ?) / ? AS b, avg(value), max(time) FROM metric_points "
+                "SELECT (time - ?) / ? AS b, avg(value), max(time) FROM metric_samples "
                 "WHERE series_id = ? AND field = ? AND time >= ? AND time <= ? "
                 "GROUP BY b ORDER BY b",
                 (start_ns, bucket, series_id, field, start_ns, end_ns),
@@ -275,7 +339,7 @@ class PointStore:
         rows = (
             self.connection()
             .execute(
-                "SELECT s.tags, p.field, p.time, p.value FROM metric_points p "
+                "SELECT s.tags, p.field, p.time, p.value FROM metric_samples p "
                 "JOIN series s ON s.id = p.series_id WHERE s.measurement = ? "
                 "ORDER BY p.time DESC LIMIT ?",
                 (measurement, limit),

@@ -57,6 +57,7 @@ _LEADING_BLANKS = " \t\0"
 _FLOAT_RE = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INT_RE = re.compile(r"-?[0-9]+")
 _UINT_RE = re.compile(r"[0-9]+")
+_FLOAT_CHARS = frozenset("0123456789.-eE+")
 
 
 # --- timestamps ---------------------------------------------------------------------------
@@ -99,9 +100,27 @@ def to_ns(timestamp: Any, now_ns: int | None = None) -> int:
         )
     if isinstance(timestamp, int):
         return timestamp * guess_unit_ns(timestamp)
+    if type(timestamp) is float and 1e9 <= timestamp < 1e10:
+        # The common case, time.time(): seconds whose repr has at most 9 decimals, so the
+        # decimal digits are exactly the nanoseconds (no float multiplication, no rounding).
+        text = repr(timestamp)
+        dot = text.find(".")
+        if dot > 0 and len(text) - dot - 1 <= 9 and "e" not in text:
+            return int(text[:dot]) * 1_000_000_000 + int(text[dot + 1 :].ljust(9, "0"))
     if isinstance(timestamp, float):
         if not math.isfinite(timestamp):
             raise ValueError("timestamp must be finite")
+        text = repr(timestamp)
+        unit = guess_unit_ns(timestamp)
+        if "e" not in text and "E" not in text and unit in _UNIT_DIGITS:
+            # Fast exact path: whole part times the unit, plus the decimal digits it covers.
+            whole, _, fraction = text.partition(".")
+            digits = _UNIT_DIGITS[unit]
+            sign = -1 if whole.startswith("-") else 1
+            part = int((fraction + "0" * digits)[:digits]) if digits else 0
+            extra = fraction[digits:].rstrip("0")
+            if not extra or int(extra[0]) < 5:  # round half up like Decimal's integral value
+                return int(whole) * unit + sign * part
         exact = Decimal(repr(timestamp))
     else:
         if not timestamp.is_finite():
@@ -111,6 +130,9 @@ def to_ns(timestamp: Any, now_ns: int | None = None) -> int:
         return int((exact * guess_unit_ns(timestamp)).to_integral_value())
     except InvalidOperation as exc:
         raise ValueError(f"bad timestamp {timestamp!r}") from exc
+
+
+_UNIT_DIGITS = {10**9: 9, 10**6: 6, 10**3: 3, 1: 0}
 
 
 def _check_time_range(ns: int) -> int:
@@ -133,6 +155,71 @@ def _check_text(kind: str, key: str, text: str) -> None:
             f"{kind} {key!r} has a backslash at its end or before ',', '=' or a space, "
             "which line protocol cannot carry"
         )
+
+
+_SUSPECT = re.compile(r"[\\\n\r]")  # only text with these needs the full check
+_MEASUREMENT_TABLE = str.maketrans({",": "\\,", " ": "\\ "})
+_KEY_TABLE = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ "})
+_CACHE_LIMIT = 50_000
+_tag_cache: dict[tuple[str, str], str] = {}
+_field_key_cache: dict[str, str] = {}
+_measurement_cache: dict[str, str] = {}
+_tagset_cache: dict[tuple, str] = {}
+_isfinite = math.isfinite
+
+
+def _encoded_measurement(measurement: Any) -> str:
+    cached = _measurement_cache.get(measurement) if isinstance(measurement, str) else None
+    if cached is not None:
+        return cached
+    if not isinstance(measurement, str) or not measurement:
+        raise ValueError("measurement must be a non-empty string")
+    if _SUSPECT.search(measurement):
+        _check_text("measurement", measurement, measurement)
+    if measurement[0] in "#\t\0":  # a leading space is escaped, these cannot be
+        raise ValueError(
+            f"measurement {measurement!r} starts with {measurement[0]!r}: DataKit would read "
+            "the line as a comment or drop that character"
+        )
+    encoded = measurement.translate(_MEASUREMENT_TABLE)
+    if len(_measurement_cache) < _CACHE_LIMIT:
+        _measurement_cache[measurement] = encoded
+    return encoded
+
+
+def _encoded_tag(key: str, value: Any) -> str:
+    """``,key=value`` escaped, after the checks; cached because tag sets repeat."""
+    if not isinstance(value, str):
+        raise ValueError(
+            f"tag {key!r} has a {type(value).__name__} value; tag values must be strings"
+        )
+    cached = _tag_cache.get((key, value))
+    if cached is not None:
+        return cached
+    if value == "":
+        raise ValueError(f"tag {key!r} is empty; DataKit rejects empty tag values")
+    if _SUSPECT.search(key):
+        _check_text("tag key", key, key)
+    if _SUSPECT.search(value):
+        _check_text("tag", key, value)
+    encoded = f",{key.translate(_KEY_TABLE)}={value.translate(_KEY_TABLE)}"
+    if len(_tag_cache) < _CACHE_LIMIT:
+        _tag_cache[(key, value)] = encoded
+    return encoded
+
+
+def _encoded_field_key(key: Any) -> str:
+    cached = _field_key_cache.get(key) if isinstance(key, str) else None
+    if cached is not None:
+        return cached
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"field key {key!r} must be a non-empty string")
+    if _SUSPECT.search(key):
+        _check_text("field key", key, key)
+    encoded = key.translate(_KEY_TABLE)
+    if len(_field_key_cache) < _CACHE_LIMIT:
+        _field_key_cache[key] = encoded
+    return encoded
 
 
 def escape_measurement(name: str) -> str:
@@ -177,41 +264,47 @@ def encode_point(
     now_ns: int | None = None,
 ) -> str:
     """One line of line protocol, or ``ValueError`` naming the key at fault."""
-    if not isinstance(measurement, str) or not measurement:
-        raise ValueError("measurement must be a non-empty string")
-    _check_text("measurement", measurement, measurement)
-    if measurement[0] in "#\t\0":  # a leading space is escaped, these cannot be
-        raise ValueError(
-            f"measurement {measurement!r} starts with {measurement[0]!r}: DataKit would read "
-            "the line as a comment or drop that character"
-        )
-    parts = [escape_measurement(measurement)]
-    tag_items = list((tags or {}).items())
-    for key, _value in tag_items:  # before sorting: mixed key types cannot be sorted
-        if not isinstance(key, str) or not key:
-            raise ValueError(f"tag key {key!r} must be a non-empty string")
-    for key, value in sorted(tag_items):
-        if not isinstance(value, str):
-            raise ValueError(
-                f"tag {key!r} has a {type(value).__name__} value; tag values must be strings"
-            )
-        if value == "":
-            raise ValueError(f"tag {key!r} is empty; DataKit rejects empty tag values")
-        _check_text("tag key", key, key)
-        _check_text("tag", key, value)
-        parts.append(f",{escape_key(key)}={escape_key(value)}")
+    head = _encoded_measurement(measurement)
+    if tags:
+        try:
+            tag_text = _tagset_cache.get(tuple(tags.items()))
+        except TypeError:  # an unhashable value: the checks below name it
+            tag_text = None
+        if tag_text is None:
+            tag_text = _encode_tagset(tags)
+        head += tag_text
     encoded_fields = []
+    key_cache = _field_key_cache
     for key, value in (fields or {}).items():
-        if not isinstance(key, str) or not key:
-            raise ValueError(f"field key {key!r} must be a non-empty string")
-        if value is None:
+        kind = type(value)
+        if kind is float and _isfinite(value):
+            text = repr(value)
+        elif kind is int and INT64_MIN <= value <= INT64_MAX:
+            text = f"{value}i"
+        elif kind is bool:
+            text = "true" if value else "false"
+        elif value is None:
+            if not isinstance(key, str) or not key:
+                raise ValueError(f"field key {key!r} must be a non-empty string")
             continue  # None means "no value": the field is left out
-        _check_text("field key", key, key)
-        encoded_fields.append(f"{escape_key(key)}={encode_field_value(key, value)}")
+        else:
+            text = encode_field_value(key, value)
+        encoded_key = key_cache.get(key)
+        encoded_fields.append(f"{encoded_key or _encoded_field_key(key)}={text}")
     if not encoded_fields:
         raise ValueError(f"point {measurement!r} has no fields (all were missing or None)")
     time_ns = _check_time_range(to_ns(timestamp, now_ns))
-    return f"{''.join(parts)} {','.join(encoded_fields)} {time_ns}"
+    return f"{head} {','.join(encoded_fields)} {time_ns}"
+
+
+def _encode_tagset(tags: Mapping[str, Any]) -> str:
+    for key in tags:  # before sorting: mixed key types cannot be sorted
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"tag key {key!r} must be a non-empty string")
+    text = "".join([_encoded_tag(key, tags[key]) for key in sorted(tags)])
+    if len(_tagset_cache) < _CACHE_LIMIT:
+        _tagset_cache[tuple(tags.items())] = text
+    return text
 
 
 def encode(points: Iterable[Mapping[str, Any]], *, now_ns: int | None = None) -> str:
@@ -241,6 +334,8 @@ class LineError(ValueError):
 
 def _split_lines(body: str) -> list[tuple[int, str]]:
     """Physical lines joined where a newline sits inside a quoted string field value."""
+    if '"' not in body and "\\" not in body:  # nothing can join lines: plain split
+        return list(enumerate(body.split("\n"), start=1))
     lines: list[tuple[int, str]] = []
     start, quoted, escaped, in_fields, line_no, start_no = 0, False, False, False, 1, 1
     after_eq = False  # the previous char is an unescaped '=': a field value may start here
@@ -362,8 +457,62 @@ def _parse_fields(text: str) -> dict[str, Any]:
     return fields
 
 
+def _parse_plain_line(line: str, precision: str | None, now_ns: int | None) -> dict | None:
+    """The common case, a line with no backslash and no quote, with str.split; None when the
+    line needs the general parser (which then also produces the precise error)."""
+    parts = line.split(" ")
+    if len(parts) not in (2, 3) or not all(parts):
+        return None
+    head = parts[0].split(",")
+    measurement = head[0]
+    if not measurement:
+        return None
+    tags: dict[str, str] = {}
+    for pair in head[1:]:
+        key, eq, value = pair.partition("=")
+        if not eq or not key or not value or "=" in value or key in tags:
+            return None
+        tags[key] = value
+    fields: dict[str, Any] = {}
+    for pair in parts[1].split(","):
+        key, eq, raw = pair.partition("=")
+        if not eq or not key or not raw or key in fields:
+            return None
+        last = raw[-1]
+        if last == "i" or last == "u" or raw in BOOL_WORDS:
+            fields[key] = _parse_value(raw, key)
+        else:
+            # Only ASCII digits, sign, dot and exponent reach float(): it would also take
+            # "1_000", "nan", "+5" or non-ASCII digits, which DataKit rejects.
+            if raw[0] == "+" or not _FLOAT_CHARS.issuperset(raw):
+                return None
+            try:
+                value = float(raw)
+            except ValueError:
+                return None
+            if not _isfinite(value):
+                return None
+            fields[key] = value
+    if len(parts) == 2:
+        timestamp = now_ns if now_ns is not None else to_ns(None)
+    else:
+        rest = parts[2]
+        if not _INT_RE.fullmatch(rest):
+            return None
+        raw_time = int(rest)
+        unit = PRECISION_NS.get(precision) if precision else guess_unit_ns(raw_time)
+        if unit is None or not INT64_MIN <= raw_time * unit <= INT64_MAX:
+            return None
+        timestamp = raw_time * unit
+    return {"measurement": measurement, "tags": tags, "fields": fields, "time": timestamp}
+
+
 def parse_line(line: str, *, precision: str | None = None, now_ns: int | None = None) -> dict:
     """One point from one line; ``ValueError`` says what is wrong with it."""
+    if '"' not in line and "\\" not in line:
+        point = _parse_plain_line(line, precision, now_ns)
+        if point is not None:
+            return point
     measure_end = _scan(line, 0, ", ")
     measurement = _unescape(line[:measure_end], ", ")
     if not measurement:
