@@ -151,7 +151,8 @@ def test_http_errors_raise_or_return_the_tuple(live_server):
     lenient = DataKit(url=live_server, raise_for_status=False)
     status, data = lenient.post_line_protocol("/v1/write/metric", "bad line")
     assert status == 400 and data["error_code"] == "datakit.invalidLinePoint"
-    assert lenient.query("select 1")[0] == 404  # the embedded receiver has no query API
+    status, data = lenient.query("M::cpu LIMIT 1")
+    assert status == 400 and data["error_code"] == "datakit.queryNotSupported"
 
 
 def test_keep_alive_reuses_one_connection(live_server, monkeypatch):

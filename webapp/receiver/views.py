@@ -97,6 +97,17 @@ def write(category: str):
     return Response(status=200)
 
 
+@bp.post("/query/raw")
+@public
+def query_raw():
+    """The real agent forwards DQL to the cloud; the embedded receiver has no query engine."""
+    return _error(
+        "datakit.queryNotSupported",
+        "the embedded receiver stores points for the Metrics and Logs views but cannot run DQL "
+        "queries; point the connector at a DataKit agent connected to Guance to use query()",
+    )
+
+
 @bp.route("/<path:_rest>", methods=["GET", "POST"])
 @public
 def unknown(_rest: str):
