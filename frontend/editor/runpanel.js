@@ -182,7 +182,8 @@ export class RunPanel {
       this.body.append(box);
     } else {
       this.body.append(h("div.output-section-title", {}, t("returnValue")),
-        h("pre.output-return#return-value", {}, JSON.stringify(result.return_value, null, 2) ?? "None"));
+        h("pre.output-return#return-value", {}, result.return_value === null
+          ? "None" : JSON.stringify(result.return_value, null, 2)));
     }
     const facts = [
       result.duration_ms != null ? t("duration", { ms: result.duration_ms.toFixed(1) }) : null,
