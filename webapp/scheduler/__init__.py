@@ -1,0 +1,1 @@
+"""Deciding *when* published functions run (cron jobs); the runner decides *how*."""
