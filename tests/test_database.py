@@ -25,6 +25,9 @@ EXPECTED_TABLES = {
     "env_vars",
     "task_records",
     "connectors",
+    "crontab_configs",
+    "scheduler_leases",
+    "scheduler_settings",
 }
 
 
@@ -33,7 +36,7 @@ def test_fresh_start_migrates_to_head(tmp_path):
     with app.app_context():
         assert set(inspect(db.engine).get_table_names()) == EXPECTED_TABLES
         version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == "0003_connectors"
+        assert version == "0004_crontab"
 
 
 def test_sqlite_pragmas(app_ctx):

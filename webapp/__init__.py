@@ -21,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webapp import auth, cli, database, i18n, receiver, views
     from webapp.config import load_config
     from webapp.runner import service as runner
+    from webapp.scheduler import loop as scheduler
 
     overrides = dict(config or {})
     environ = {
@@ -44,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     receiver.init_app(app)
     views.init_app(app)
     cli.init_app(app)
+    scheduler.init_app(app)
     return app
 
 

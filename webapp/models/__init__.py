@@ -1,6 +1,7 @@
 """All models, importable from one place (Alembic autogenerate reads this)."""
 
 from webapp.models.connectors import Connector
+from webapp.models.crontab import CrontabConfig, SchedulerLease, SchedulerSetting
 from webapp.models.env_vars import EnvVar
 from webapp.models.funcs import Func
 from webapp.models.scripts import Script, ScriptRevision
@@ -10,9 +11,12 @@ from webapp.models.users import ApiToken, LoginFailure, User
 __all__ = [
     "ApiToken",
     "Connector",
+    "CrontabConfig",
     "EnvVar",
     "Func",
     "LoginFailure",
+    "SchedulerLease",
+    "SchedulerSetting",
     "Script",
     "ScriptRevision",
     "TaskRecord",

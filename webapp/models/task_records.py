@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String
+from sqlalchemy import JSON, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
@@ -20,6 +20,9 @@ class TaskRecord(db.Model):
     __table_args__ = (
         Index("ix_task_records_created_at", "created_at"),
         Index("ix_task_records_func_created", "func_id", "created_at"),
+        Index("ix_task_records_status", "status"),
+        # Exactly once: one record per (job, scheduled time), whoever tries to fire it.
+        UniqueConstraint("crontab_config_id", "scheduled_for", name="uq_task_records_firing"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -41,3 +44,5 @@ class TaskRecord(db.Model):
     return_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     triggered_by: Mapped[str | None] = mapped_column(String(64))
+    # The scheduler process executing it (to tell "still running" from "its process died").
+    worker: Mapped[str | None] = mapped_column(String(128))

@@ -10,6 +10,11 @@ from webapp.runner.service import get_runner
 bp = Blueprint("health", __name__)
 
 
+def _scheduler_state() -> str:
+    scheduler = current_app.extensions.get("funcpad.scheduler")
+    return "off" if scheduler is None else scheduler.state
+
+
 @bp.get("/healthz")
 @public
 def healthz():
@@ -22,7 +27,7 @@ def healthz():
     body = {
         "status": "ok" if database == "ok" else "degraded",
         "database": database,
-        "scheduler": current_app.extensions.get("funcpad.scheduler_state", "not running"),
+        "scheduler": _scheduler_state(),
         "sandbox": {**get_runner().layers.to_dict(), "pool": get_runner().stats()},
     }
     return jsonify(body), 200 if database == "ok" else 503

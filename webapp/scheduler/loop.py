@@ -1,0 +1,328 @@
+"""The scheduler thread: holds the lease, fires due jobs exactly once, hands runs to the runner.
+
+Every app process runs this thread (``FUNCPAD_SCHEDULER=on``); a lease row in the database makes
+one of them active, the others stand by and take over within ``LEASE_SECONDS`` if it dies.
+Each firing inserts a task record keyed uniquely by (job, scheduled time), so even two active
+schedulers could not fire the same time twice. Queued records are the persisted queue: a new
+lease holder picks up what the previous one left queued, and marks what it left running as lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+from flask import Flask
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from webapp.extensions import db
+from webapp.models import CrontabConfig, SchedulerLease, SchedulerSetting, TaskRecord
+from webapp.models.types import utcnow
+from webapp.scheduler import cronexpr
+from webapp.scheduler.decide import decide
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "main"
+LEASE_SECONDS = 5.0
+RENEW_EVERY = 1.0
+MAX_SLEEP = 0.5  # also how soon a new or edited job is noticed
+DUE_BATCH = 500
+
+
+class Scheduler:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.active = False
+        self.wake = threading.Event()
+        self.stop_event = threading.Event()
+        self._lease_renewed = 0.0
+        workers = app.config["FUNCPAD_RUNNER_CONCURRENCY"]
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cron-run")
+        self.thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
+
+    @property
+    def state(self) -> str:
+        return "active" if self.active else "standby"
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.wake.set()
+
+    # --- lease ----------------------------------------------------------------------------
+
+    def _hold_lease(self, now: datetime) -> bool:
+        if self.active and time.monotonic() - self._lease_renewed < RENEW_EVERY:
+            return True
+        expires = now + timedelta(seconds=LEASE_SECONDS)
+        if db.session.get(SchedulerLease, LEASE_NAME) is None:
+            try:
+                db.session.add(SchedulerLease(name=LEASE_NAME, holder=None, expires_at=None))
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+        got = (
+            db.session.execute(
+                update(SchedulerLease)
+                .where(SchedulerLease.name == LEASE_NAME)
+                .where(
+                    or_(
+                        SchedulerLease.holder == self.holder,
+                        SchedulerLease.holder.is_(None),
+                        SchedulerLease.expires_at < now,
+                    )
+                )
+                .values(holder=self.holder, expires_at=expires)
+            ).rowcount
+            == 1
+        )
+        db.session.commit()
+        if got and not self.active:
+            log.info("scheduler %s took the lease", self.holder)
+            self._take_over(now)
+        elif not got and self.active:
+            log.warning("scheduler %s lost the lease", self.holder)
+        self.active = got
+        self._lease_renewed = time.monotonic()
+        return got
+
+    def _take_over(self, now: datetime) -> None:
+        """Runs left running by a dead holder are lost; runs left queued are run now."""
+        lost = db.session.execute(
+            update(TaskRecord)
+            .where(
+                TaskRecord.status == "running",
+                TaskRecord.origin.in_(("crontab", "manual")),
+                or_(TaskRecord.worker.is_(None), TaskRecord.worker != self.holder),
+            )
+            .values(
+                status="failure",
+                ended_at=now,
+                error={
+                    "type": "WorkerLost",
+                    "message": "worker lost: the process running "
+                    "this task stopped before it finished",
+                    "traceback": "",
+                    "line": None,
+                },
+            )
+        ).rowcount
+        queued = db.session.scalars(
+            select(TaskRecord.id).where(
+                TaskRecord.status == "queued", TaskRecord.origin == "crontab"
+            )
+        ).all()
+        db.session.commit()
+        if lost:
+            log.warning("marked %d task records as worker lost", lost)
+        for task_id in queued:
+            self.executor.submit(self._execute, task_id)
+
+    # --- ticks ----------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self.stop_event.is_set():
+            sleep = MAX_SLEEP
+            try:
+                with self.app.app_context():
+                    sleep = self.tick(utcnow())
+                    db.session.remove()
+            except Exception:  # the scheduler must survive a bad row or a busy database
+                log.exception("scheduler tick failed")
+            self.wake.wait(max(0.0, min(sleep, MAX_SLEEP)))
+            self.wake.clear()
+
+    def tick(self, now: datetime) -> float:
+        """Fire what is due at ``now``; returns seconds until the next job is due."""
+        if not self._hold_lease(now):
+            return MAX_SLEEP
+        setting = db.session.get(SchedulerSetting, "pause")
+        paused = setting is not None and setting.paused_until and setting.paused_until > now
+        if not paused:
+            due = db.session.scalars(
+                select(CrontabConfig)
+                .where(CrontabConfig.enabled.is_(True), CrontabConfig.next_run_at <= now)
+                .order_by(CrontabConfig.next_run_at)
+                .limit(DUE_BATCH)
+            ).all()
+            for config in due:
+                self._fire(config, now)
+        upcoming = db.session.scalar(
+            select(CrontabConfig.next_run_at)
+            .where(CrontabConfig.enabled.is_(True), CrontabConfig.next_run_at.is_not(None))
+            .order_by(CrontabConfig.next_run_at)
+            .limit(1)
+        )
+        if upcoming is None:
+            return MAX_SLEEP
+        return (upcoming - utcnow()).total_seconds()
+
+    def _fire(self, config: CrontabConfig, now: datetime) -> None:
+        try:
+            expr = cronexpr.parse(config.crontab)
+        except cronexpr.CronError:
+            config.next_run_at = None
+            db.session.commit()
+            return
+        previous_running = (
+            db.session.scalar(
+                select(TaskRecord.id)
+                .where(
+                    TaskRecord.crontab_config_id == config.id,
+                    TaskRecord.status.in_(("queued", "running")),
+                )
+                .limit(1)
+            )
+            is not None
+        )
+        decision = decide(
+            expr,
+            config.timezone,
+            config.next_run_at,
+            now,
+            expires_at=config.expires_at,
+            previous_running=previous_running,
+            allow_overlap=config.allow_overlap,
+        )
+        old_next = config.next_run_at
+        records = [
+            self._record(config, at, "skipped", reason, now) for at, reason in decision.skipped
+        ]
+        if decision.more_skipped:
+            records[0].error = {
+                **records[0].error,
+                "message": records[0].error["message"]
+                + f" (and {decision.more_skipped} earlier times)",
+            }
+        fired = None
+        if decision.fire is not None:
+            fired = self._record(config, decision.fire, "queued", None, now)
+            records.append(fired)
+        # Compare-and-set on next_run_at: a second scheduler that read the same row loses here.
+        moved = db.session.execute(
+            update(CrontabConfig)
+            .where(CrontabConfig.id == config.id, CrontabConfig.next_run_at == old_next)
+            .values(next_run_at=decision.next_run_at)
+        ).rowcount
+        if moved != 1:
+            db.session.rollback()
+            return
+        try:
+            db.session.add_all(records)
+            db.session.commit()
+        except IntegrityError:  # the unique (job, time) key: fired by someone else already
+            db.session.rollback()
+            return
+        if fired is not None:
+            self.executor.submit(self._execute, fired.id)
+
+    def _record(
+        self, config: CrontabConfig, at: datetime, status: str, reason: str | None, now: datetime
+    ) -> TaskRecord:
+        record = TaskRecord(
+            id=uuid.uuid4().hex,
+            origin="crontab",
+            func_id=config.func_id,
+            script_id=config.func_id.split(".", 1)[0],
+            crontab_config_id=config.id,
+            kwargs=config.kwargs,
+            status=status,
+            created_at=now,
+            scheduled_for=at,
+            logs=[],
+        )
+        if reason:
+            record.ended_at = now
+            record.error = {"type": "Skipped", "message": reason, "traceback": "", "line": None}
+        return record
+
+    # --- executing ------------------------------------------------------------------------
+
+    def _execute(self, task_id: str) -> None:
+        from webapp.runner.service import get_runner
+        from webapp.services import funcs as funcs_service
+        from webapp.services import runs as runs_service
+        from webapp.services import scripts as scripts_service
+        from webapp.views.api.connectors import load_for_job
+
+        with self.app.app_context():
+            try:
+                record = db.session.get(TaskRecord, task_id)
+                if record is None or record.status != "queued":
+                    return
+                func = funcs_service.get_func(db.session, record.func_id)
+                code = scripts_service.revision_code(db.session, func.script_id, func.version)
+                config = db.session.get(CrontabConfig, record.crontab_config_id)
+                record.status = "running"
+                record.started_at = utcnow()
+                record.worker = self.holder
+                record.script_version = func.version
+                job = runs_service.build_job(
+                    db.session,
+                    record,
+                    code,
+                    func.name,
+                    func.timeout or runs_service.DEFAULT_TIMEOUT,
+                    load_for_job,
+                    cron_expr=config.crontab if config else None,
+                )
+                db.session.commit()
+                runs_service.execute(db.session, get_runner(self.app), record, job)
+                db.session.commit()
+                if config is not None:
+                    self._prune(config)
+            except Exception as exc:  # recorded on the task, not lost in a thread
+                log.exception("cron task %s failed to run", task_id)
+                db.session.rollback()
+                record = db.session.get(TaskRecord, task_id)
+                if record is not None and record.status in ("queued", "running"):
+                    record.status = "failure"
+                    record.ended_at = utcnow()
+                    record.error = {
+                        "type": type(exc).__name__,
+                        "message": str(exc),
+                        "traceback": "",
+                        "line": None,
+                    }
+                    db.session.commit()
+            finally:
+                db.session.remove()
+
+    def _prune(self, config: CrontabConfig) -> None:
+        """Keep the newest ``keep_records`` records of the job (cheap: one indexed delete)."""
+        cutoff = db.session.scalar(
+            select(TaskRecord.created_at)
+            .where(TaskRecord.crontab_config_id == config.id)
+            .order_by(TaskRecord.created_at.desc())
+            .offset(config.keep_records)
+            .limit(1)
+        )
+        if cutoff is not None:
+            db.session.execute(
+                delete(TaskRecord).where(
+                    TaskRecord.crontab_config_id == config.id,
+                    TaskRecord.created_at <= cutoff,
+                    TaskRecord.status.not_in(("queued", "running")),
+                )
+            )
+            db.session.commit()
+
+
+def init_app(app: Flask) -> None:
+    if not app.config["FUNCPAD_SCHEDULER"]:
+        app.extensions["funcpad.scheduler"] = None
+        return
+    scheduler = Scheduler(app)
+    app.extensions["funcpad.scheduler"] = scheduler
+    scheduler.start()

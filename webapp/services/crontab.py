@@ -1,0 +1,274 @@
+"""Cron jobs: validation against the published function, schedule preview, CRUD, last runs."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from webapp.models import CrontabConfig, Func, TaskRecord
+from webapp.models.crontab import DEFAULT_KEEP_RECORDS
+from webapp.scheduler import cronexpr
+from webapp.scheduler.decide import first_run
+from webapp.services import funcs as funcs_service
+from webapp.services import runs as runs_service
+from webapp.services.errors import N_, NotFound, ServiceError
+
+ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+MAX_TAGS = 20
+
+
+def _cron_error(exc: cronexpr.CronError, prefix: str = "crontab") -> ServiceError:
+    field = "timezone" if exc.field == "timezone" else f"{prefix}.{exc.field}"
+    return ServiceError(
+        "invalid_crontab",
+        N_("%(field)s: %(reason)s"),
+        field=field,
+        params={"field": exc.field, "reason": exc.message},
+    )
+
+
+def parse_schedule(crontab: object, timezone: object) -> tuple[cronexpr.CronExpr, str]:
+    try:
+        expr = cronexpr.parse(crontab)
+        zone = cronexpr.check_timezone(timezone)
+    except cronexpr.CronError as exc:
+        raise _cron_error(exc) from None
+    return expr, zone
+
+
+def preview(
+    crontab: object, timezone: object, now: datetime, locale: str = "en", count: int = 5
+) -> dict[str, Any]:
+    expr, zone = parse_schedule(crontab, timezone)
+    return {
+        "crontab": expr.text,
+        "description": expr.describe(locale),
+        "timezone": zone,
+        "next_runs": [t.isoformat() for t in expr.next_runs(now, zone, count)],
+    }
+
+
+def _parse_time(value: object, field: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+        if moment is not None:
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    raise ServiceError(
+        "invalid_time",
+        N_("%(field)s must be an ISO 8601 time."),
+        field=field,
+        params={"field": field},
+    )
+
+
+def _tags(value: object) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = [t.strip() for t in value.split(",") if t.strip()]
+    if (
+        not isinstance(value, list)
+        or len(value) > MAX_TAGS
+        or not all(isinstance(t, str) and 0 < len(t) <= 40 for t in value)
+    ):
+        raise ServiceError(
+            "invalid_tags", N_("tags must be a list of up to 20 short strings."), field="tags"
+        )
+    return value
+
+
+def _bool(value: object, field: str, default: bool) -> bool:
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise ServiceError(
+            "invalid_type",
+            N_("%(field)s must be true or false."),
+            field=field,
+            params={"field": field},
+        )
+    return value
+
+
+def get_config(session: Session, config_id: str) -> CrontabConfig:
+    config = session.get(CrontabConfig, config_id) if ID_RE.match(config_id or "") else None
+    if config is None:
+        raise NotFound(N_("Cron job %(id)s does not exist."), id=config_id)
+    return config
+
+
+def _apply(
+    session: Session,
+    config: CrontabConfig,
+    data: dict[str, Any],
+    now: datetime,
+    default_timezone: str,
+) -> None:
+    func_id = data.get("func_id", config.func_id)
+    func_row: Func = funcs_service.get_func(session, func_id) if func_id else None
+    if func_row is None:
+        raise ServiceError(
+            "missing_field",
+            N_("%(field)s is required."),
+            field="func_id",
+            params={"field": "func_id"},
+        )
+    kwargs = runs_service.validate_kwargs(data.get("kwargs", config.kwargs or {}))
+    runs_service.check_kwargs_against(func_row, kwargs)
+    fixed = func_row.options.get("fixed_crontab")
+    crontab = fixed if isinstance(fixed, str) and fixed else data.get("crontab", config.crontab)
+    timezone = data.get("timezone", config.timezone or default_timezone) or default_timezone
+    expr, timezone = parse_schedule(crontab, timezone)
+    config.func_id = func_row.id
+    config.kwargs = kwargs
+    config.crontab = expr.text
+    config.timezone = timezone
+    config.enabled = _bool(
+        data.get("enabled"), "enabled", config.enabled if config.enabled is not None else True
+    )
+    config.allow_overlap = _bool(
+        data.get("allow_overlap"), "allow_overlap", bool(config.allow_overlap)
+    )
+    if "expires_at" in data:
+        config.expires_at = _parse_time(data.get("expires_at"), "expires_at")
+    if "note" in data:
+        note = data.get("note") or ""
+        if not isinstance(note, str) or len(note) > 2000:
+            raise ServiceError(
+                "invalid_note",
+                N_("The note must be text of at most 2000 characters."),
+                field="note",
+            )
+        config.note = note
+    if "tags" in data:
+        config.tags = _tags(data.get("tags"))
+    keep = data.get("keep_records", config.keep_records or DEFAULT_KEEP_RECORDS)
+    if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= 100_000:
+        raise ServiceError(
+            "invalid_number",
+            N_("%(field)s must be %(low)s-%(high)s."),
+            field="keep_records",
+            params={"field": "keep_records", "low": 1, "high": 100_000},
+        )
+    config.keep_records = keep
+    config.next_run_at = (
+        first_run(expr, timezone, now, config.expires_at) if config.enabled else None
+    )
+    config.updated_at = now
+
+
+def create_config(
+    session: Session,
+    data: dict[str, Any],
+    *,
+    username: str | None,
+    now: datetime,
+    default_timezone: str,
+) -> CrontabConfig:
+    config_id = data.get("id") or f"cron-{uuid.uuid4().hex[:10]}"
+    if not isinstance(config_id, str) or not ID_RE.match(config_id):
+        raise ServiceError(
+            "invalid_id", N_("A cron job id is 1-64 letters, digits, _ . or -."), field="id"
+        )
+    if session.get(CrontabConfig, config_id) is not None:
+        raise ServiceError(
+            "crontab_exists",
+            N_("Cron job %(id)s already exists."),
+            status=409,
+            field="id",
+            params={"id": config_id},
+        )
+    config = CrontabConfig(
+        id=config_id,
+        created_at=now,
+        updated_by=username,
+        kwargs={},
+        note="",
+        tags=[],
+        keep_records=DEFAULT_KEEP_RECORDS,
+    )
+    config.enabled = True
+    _apply(session, config, data, now, default_timezone)
+    session.add(config)
+    session.flush()
+    return config
+
+
+def update_config(
+    session: Session,
+    config: CrontabConfig,
+    data: dict[str, Any],
+    *,
+    username: str | None,
+    now: datetime,
+    default_timezone: str,
+) -> CrontabConfig:
+    _apply(session, config, data, now, default_timezone)
+    config.updated_by = username
+    session.flush()
+    return config
+
+
+def last_runs(session: Session, ids: list[str]) -> dict[str, TaskRecord]:
+    """The newest record of each job, in one query."""
+    if not ids:
+        return {}
+    newest = (
+        select(TaskRecord.crontab_config_id, func.max(TaskRecord.created_at).label("at"))
+        .where(TaskRecord.crontab_config_id.in_(ids))
+        .group_by(TaskRecord.crontab_config_id)
+        .subquery()
+    )
+    rows = session.scalars(
+        select(TaskRecord).join(
+            newest,
+            (TaskRecord.crontab_config_id == newest.c.crontab_config_id)
+            & (TaskRecord.created_at == newest.c.at),
+        )
+    )
+    return {r.crontab_config_id: r for r in rows}
+
+
+def to_json(config: CrontabConfig, last: TaskRecord | None, locale: str = "en") -> dict:
+    def iso(value):
+        return value.isoformat() if value else None
+
+    try:
+        description = cronexpr.parse(config.crontab).describe(locale)
+    except cronexpr.CronError:
+        description = config.crontab
+    return {
+        "id": config.id,
+        "func_id": config.func_id,
+        "kwargs": config.kwargs,
+        "crontab": config.crontab,
+        "crontab_description": description,
+        "timezone": config.timezone,
+        "enabled": config.enabled,
+        "allow_overlap": config.allow_overlap,
+        "expires_at": iso(config.expires_at),
+        "note": config.note,
+        "tags": config.tags,
+        "keep_records": config.keep_records,
+        "next_run_at": iso(config.next_run_at),
+        "last_run": {
+            "task_id": last.id,
+            "status": last.status,
+            "at": iso(last.scheduled_for or last.created_at),
+        }
+        if last
+        else None,
+        "created_at": iso(config.created_at),
+        "updated_at": iso(config.updated_at),
+        "updated_by": config.updated_by,
+    }
