@@ -75,6 +75,13 @@ class CronError(ValueError):
         self.message = message
 
 
+def _transition_near(moment: datetime, zone: ZoneInfo) -> bool:
+    """Whether the zone changes its UTC offset within the window around ``moment``."""
+    before = (moment - _DST_WINDOW).astimezone(zone).utcoffset()
+    after = (moment + _DST_WINDOW).astimezone(zone).utcoffset()
+    return before != after
+
+
 def _value(field: str, text: str) -> int:
     names = NAMES.get(field, {})
     if text in names:
@@ -142,12 +149,43 @@ class CronExpr:
         """The first run strictly after ``after`` (aware), as an aware UTC datetime."""
         if after.tzinfo is None:
             raise ValueError("after must be timezone-aware")
+        return next(self.iter_after(after, timezone))
+
+    def iter_after(self, after: datetime, timezone: str):
+        """Runs strictly after ``after``, in order, as aware UTC datetimes (endless)."""
+        if after.tzinfo is None:
+            raise ValueError("after must be timezone-aware")
         zone = ZoneInfo(timezone)
+        current = after
+        while True:
+            if _transition_near(current, zone):
+                # Near a clock change wall times can map out of order: search a window.
+                current = self._next_near_transition(current, zone)
+                yield current
+                continue
+            # No clock change near: wall-clock order is time order, one iterator suffices.
+            local = current.astimezone(zone).replace(tzinfo=None)
+            iterator = croniter(self._croniter_text(), local)
+            while True:
+                wall = iterator.get_next(datetime)
+                instants = [i for i in self._instants(wall, zone) if i > current]
+                if not instants:
+                    continue
+                candidate = min(instants)
+                if _transition_near(candidate, zone):
+                    # Next to a clock change: take the careful path from where we are.
+                    current = self._next_near_transition(current, zone)
+                    yield current
+                    break
+                current = candidate
+                yield candidate
+
+    def _next_near_transition(self, after: datetime, zone: ZoneInfo) -> datetime:
         local = after.astimezone(zone).replace(tzinfo=None)
         iterator = croniter(self._croniter_text(), local - _DST_WINDOW)
         best: datetime | None = None
         best_wall: datetime | None = None
-        for _ in range(100_000):
+        for _ in range(1_000_000):
             wall = iterator.get_next(datetime)
             if best_wall is not None and wall > best_wall + _DST_WINDOW:
                 break
@@ -173,12 +211,8 @@ class CronExpr:
         return [first.astimezone(UTC)]
 
     def next_runs(self, after: datetime, timezone: str, count: int = 5) -> list[datetime]:
-        runs = []
-        current = after
-        for _ in range(count):
-            current = self.next_after(current, timezone)
-            runs.append(current)
-        return runs
+        runs = self.iter_after(after, timezone)
+        return [next(runs) for _ in range(count)]
 
     def describe(self, locale: str = "en") -> str:
         from cron_descriptor import ExpressionDescriptor, Options

@@ -50,16 +50,22 @@ def decide(
     if expires_at is not None and next_run_at >= expires_at:
         return decision  # expired: nothing fires, nothing comes next
     due = [next_run_at]
-    upcoming = expr.next_after(next_run_at, timezone)
-    while upcoming <= now and len(due) < MAX_DUE_SCAN:
+    missed_total = 0
+    runs = expr.iter_after(next_run_at, timezone)
+    upcoming = next(runs)
+    while upcoming <= now and missed_total < MAX_DUE_SCAN:
         if expires_at is not None and upcoming >= expires_at:
             break
         due.append(upcoming)
-        upcoming = expr.next_after(upcoming, timezone)
+        missed_total += 1
+        if len(due) > MAX_SKIPPED_RECORDS + 1:
+            due.pop(0)  # keep only what is recorded one by one, and count the rest
+        upcoming = next(runs)
     latest, missed = due[-1], due[:-1]
+    dropped = missed_total + 1 - len(due)
     reason_missed = "missed: the scheduler was not running at that time"
-    decision.skipped = [(t, reason_missed) for t in missed[-MAX_SKIPPED_RECORDS:]]
-    decision.more_skipped = max(len(missed) - MAX_SKIPPED_RECORDS, 0)
+    decision.skipped = [(t, reason_missed) for t in missed]
+    decision.more_skipped = dropped
     if now - latest > grace:
         decision.skipped.append(
             (latest, f"missed by more than the grace window ({int(grace.total_seconds())} s)")
