@@ -167,8 +167,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(data_dir: Path) -> Iterator[str]:
-    """gunicorn serving the app from ``data_dir`` on a free 127.0.0.1 port; yields the URL."""
+def running_server(
+    data_dir: Path, processes: list | None = None, **extra_env: str
+) -> Iterator[str]:
+    """gunicorn serving the app from ``data_dir`` on a free 127.0.0.1 port; yields the URL.
+
+    ``extra_env`` overrides variables (e.g. ``FUNCPAD_SCHEDULER="on"``); the Popen is appended
+    to ``processes`` for tests that need to kill it.
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -178,15 +184,19 @@ def running_server(data_dir: Path) -> Iterator[str]:
         "FUNCPAD_ADMIN_USERNAME": LIVE_ADMIN[0],
         "FUNCPAD_ADMIN_PASSWORD": LIVE_ADMIN[1],
         "FUNCPAD_WORKERS": "1",
+        **extra_env,
     }
-    with open(data_dir / "gunicorn.log", "w") as log:
+    with open(data_dir / f"gunicorn-{port}.log", "w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
             cwd=ROOT,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so a test can kill all of it
         )
+        if processes is not None:
+            processes.append(process)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:
@@ -197,13 +207,14 @@ def running_server(data_dir: Path) -> Iterator[str]:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError((data_dir / "gunicorn.log").read_text())
+                raise RuntimeError((data_dir / f"gunicorn-{port}.log").read_text())
             time.sleep(0.1)
         try:
             yield base
         finally:
-            process.terminate()
-            process.wait(20)
+            if process.poll() is None:
+                process.terminate()
+                process.wait(20)
 
 
 @pytest.fixture(scope="session")
