@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
         pages,
         session_pages,
         settings,
+        task_pages,
     )
     from webapp.views.api import api
 
@@ -26,6 +27,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(env_pages.bp)
     app.register_blueprint(connector_pages.bp)
     app.register_blueprint(explorer_pages.bp)
+    app.register_blueprint(task_pages.bp)
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(i18n_pages.bp)
     app.register_blueprint(api)
