@@ -7,10 +7,8 @@ stored points, and the walk-through script's run time.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,7 +19,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run_latency import free_port, make_token  # noqa: E402
+from bench.server import gunicorn, make_token  # noqa: E402
 from tests.test_walkthrough import WALK_THROUGH  # noqa: E402
 from webapp.receiver.store import PointStore  # noqa: E402
 from webapp.sdk import lineprotocol  # noqa: E402
@@ -100,36 +98,7 @@ def main() -> None:
     token = make_token(data_dir)
     print(f"filling the point store with {args.points:,} metric points and {args.points:,} logs…")
     fill_store(data_dir / "points.db", args.points)
-    port = free_port()
-    env = {
-        **os.environ,
-        "FUNCPAD_DATA_DIR": str(data_dir),
-        "FUNCPAD_BIND": f"127.0.0.1:{port}",
-        "FUNCPAD_SCHEDULER": "off",
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "gunicorn.conf.py",
-            "--access-logfile",
-            "/dev/null",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if requests.get(f"{base}/healthz", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
+    with gunicorn(data_dir) as (base, _pid):
         dk = DataKit(url=base, source="bench", batch_size=1000)
         dk.write_metrics(points[:1000])  # warm-up
         started = time.perf_counter()
@@ -209,9 +178,6 @@ def main() -> None:
             f"walk-through script (60 writes): {statistics.median(durations):.0f} ms inside the "
             f"sandbox, {statistics.median(totals):.0f} ms for the whole editor run (median of 10)"
         )
-    finally:
-        server.terminate()
-        server.wait(20)
 
 
 if __name__ == "__main__":

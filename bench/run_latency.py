@@ -14,7 +14,6 @@ import http.client
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -25,6 +24,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.server import gunicorn, make_token  # noqa: E402
 
 CODE = """
 @DFF.API('Trivial')
@@ -42,36 +43,6 @@ def use_requests():
     import requests
     return requests.__version__
 """
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def make_token(data_dir: Path) -> str:
-    from webapp import create_app
-    from webapp.extensions import db
-    from webapp.models import User
-    from webapp.services.users import create_token
-
-    app = create_app(
-        {
-            "FUNCPAD_DATA_DIR": str(data_dir),
-            "FUNCPAD_ADMIN_USERNAME": "bench",
-            "FUNCPAD_ADMIN_PASSWORD": "bench-password",
-            "FUNCPAD_RUNNER_WARMUP": "off",
-        }
-    )
-    with app.app_context():
-        user = db.session.scalar(db.select(User).where(User.username == "bench"))
-        _, plaintext = create_token(db.session, user, "bench")
-        db.session.commit()
-        db.engine.dispose()
-    return plaintext
 
 
 def tree_rss_kb(root_pid: int, field: str = "VmRSS:") -> tuple[int, int]:
@@ -137,36 +108,7 @@ def main() -> None:
 
     data_dir = Path(tempfile.mkdtemp(prefix="funcpad-bench-"))
     token = make_token(data_dir)
-    port = free_port()
-    env = {
-        **os.environ,
-        "FUNCPAD_DATA_DIR": str(data_dir),
-        "FUNCPAD_BIND": f"127.0.0.1:{port}",
-        "FUNCPAD_SCHEDULER": "off",
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "gunicorn.conf.py",
-            "--access-logfile",
-            "/dev/null",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if requests.get(f"{base}/healthz", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
+    with gunicorn(data_dir) as (base, server_pid):
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
         api = f"{base}/api/v1"
@@ -181,8 +123,8 @@ def main() -> None:
             f"slots={layers['pool']['slots']}"
         )
         time.sleep(1)
-        idle_rss, idle_procs = tree_rss_kb(server.pid)
-        idle_pss, _ = tree_rss_kb(server.pid, "Pss:")
+        idle_rss, idle_procs = tree_rss_kb(server_pid)
+        idle_pss, _ = tree_rss_kb(server_pid, "Pss:")
 
         cases = [
             ("editor run, trivial function", "/api/v1/scripts/bench/run", {"func": "trivial"}),
@@ -190,7 +132,7 @@ def main() -> None:
             ("editor run, import requests", "/api/v1/scripts/bench/run", {"func": "use_requests"}),
             ("published call (API)", "/api/v1/funcs/bench.trivial/call", {"kwargs": {}}),
         ]
-        conn = http.client.HTTPConnection("127.0.0.1", port)
+        conn = http.client.HTTPConnection("127.0.0.1", int(base.rsplit(":", 1)[1]))
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         for label, path, body in cases:
             measure(conn, headers, path, body, 10)  # warm-up
@@ -216,7 +158,7 @@ def main() -> None:
 
         def sample() -> None:
             while time.monotonic() < stop:
-                peak[0] = max(peak[0], tree_rss_kb(server.pid)[0])
+                peak[0] = max(peak[0], tree_rss_kb(server_pid)[0])
                 time.sleep(0.25)
 
         threads = [threading.Thread(target=client) for _ in range(args.clients)]
@@ -236,9 +178,6 @@ def main() -> None:
             f"{idle_pss / 1024:.0f} MB PSS), {peak[0] / 1024:.0f} MB RSS peak under load "
             "(gunicorn + fork servers + bwrap)"
         )
-    finally:
-        server.terminate()
-        server.wait(20)
 
 
 if __name__ == "__main__":

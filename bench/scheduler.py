@@ -7,9 +7,7 @@ delay when 1,000 jobs are due at the same second (default concurrency).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,7 +19,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run_latency import free_port, make_token  # noqa: E402
+from bench.server import gunicorn, make_token  # noqa: E402
 
 CODE = "@DFF.API('Noop')\ndef noop():\n    return 1\n"
 
@@ -85,40 +83,6 @@ def tick_cost(idle_jobs: int) -> float:
         return statistics.median(times)
 
 
-def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "FUNCPAD_DATA_DIR": str(data_dir),
-        "FUNCPAD_BIND": f"127.0.0.1:{port}",
-        "FUNCPAD_SCHEDULER": "on",
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "gunicorn.conf.py",
-            "--access-logfile",
-            "/dev/null",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if requests.get(f"{base}/healthz", timeout=2).json()["scheduler"] == "active":
-                break
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    return server, base
-
-
 def delays(api: requests.Session, base: str, config_id: str | None = None) -> list[float]:
     params = {"limit": 1000, "origin": "crontab"}
     if config_id:
@@ -144,8 +108,7 @@ def main() -> None:
 
     data_dir = Path(tempfile.mkdtemp(prefix="funcpad-bench-sched-"))
     token = make_token(data_dir)
-    server, base = start_server(data_dir)
-    try:
+    with gunicorn(data_dir, scheduler=True) as (base, _pid):
         api = requests.Session()
         api.headers["Authorization"] = f"Bearer {token}"
         api.post(f"{base}/api/v1/scripts", json={"id": "bench", "title": "B", "code": CODE})
@@ -207,9 +170,6 @@ def main() -> None:
             f"{statistics.median(burst) / 1000:.2f} s, p95 {pct(burst, 0.95) / 1000:.2f} s, "
             f"last {max(burst) / 1000:.2f} s"
         )
-    finally:
-        server.terminate()
-        server.wait(20)
 
 
 if __name__ == "__main__":
