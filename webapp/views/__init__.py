@@ -7,6 +7,7 @@ def init_app(app: Flask) -> None:
     from webapp.views import (
         admin_pages,
         connector_pages,
+        crontab_pages,
         env_pages,
         errors,
         explorer_pages,
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(connector_pages.bp)
     app.register_blueprint(explorer_pages.bp)
     app.register_blueprint(task_pages.bp)
+    app.register_blueprint(crontab_pages.bp)
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(i18n_pages.bp)
     app.register_blueprint(api)

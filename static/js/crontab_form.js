@@ -1,0 +1,145 @@
+// Cron job form: function picker with kwargs from the signature, simple mode that writes the
+// expression, live preview (description + next 5 runs) and save with errors by field.
+(function () {
+  "use strict";
+  const data = JSON.parse(document.getElementById("crontab-form-data").textContent);
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const $ = (id) => document.getElementById(id);
+  const msg = (key, params = {}) => data.messages[key].replace(/%\((\w+)\)s/g, (_, k) => params[k]);
+  const funcById = Object.fromEntries(data.funcs.map((f) => [f.id, f]));
+
+  async function call(method, path, body) {
+    const response = await fetch(`/api/v1${path}`, {
+      method, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(body),
+    });
+    const result = await response.json().catch(() => ({}));
+    if (!response.ok) throw Object.assign(new Error(result.message || `HTTP ${response.status}`), { body: result });
+    return result;
+  }
+
+  function fillKwargs() {
+    const func = funcById[$("job-func").value];
+    if (!func) return;
+    const kwargs = {};
+    for (const arg of func.args) kwargs[arg.name] = arg.has_default ? arg.default : null;
+    $("job-kwargs").value = JSON.stringify(kwargs, null, 2);
+    $("kwargs-help").textContent = func.args.filter((a) => !a.has_default).map((a) => `${a.name}: ${msg("required")}`).join(", ");
+    const fixed = func.options && func.options.fixed_crontab;
+    $("fixed-note").hidden = !fixed;
+    $("job-crontab").readOnly = Boolean(fixed);
+    if (fixed) {
+      $("fixed-note").textContent = msg("fixed", { crontab: fixed });
+      $("job-crontab").value = fixed;
+      preview();
+    }
+  }
+
+  function simpleExpression() {
+    const kind = $("simple-kind").value;
+    const [hour, minute] = ($("simple-time").value || "09:00").split(":").map(Number);
+    if (kind === "minutes") return `*/${$("simple-every").value} * * * *`;
+    if (kind === "hourly") return `${Number($("simple-minute").value) || 0} * * * *`;
+    if (kind === "daily") return `${minute} ${hour} * * *`;
+    if (kind === "weekly") {
+      const days = [...document.querySelectorAll(".simple-weekday:checked")].map((b) => b.value);
+      return `${minute} ${hour} * * ${days.length ? days.join(",") : "*"}`;
+    }
+    return `${minute} ${hour} ${Number($("simple-day").value) || 1} * *`;
+  }
+
+  function syncSimple() {
+    const kind = $("simple-kind").value;
+    document.querySelectorAll("#simple-mode [data-kinds]").forEach((el) => {
+      el.hidden = !el.dataset.kinds.split(" ").includes(kind);
+    });
+    if (!$("job-crontab").readOnly) {
+      $("job-crontab").value = simpleExpression();
+      preview();
+    }
+  }
+
+  let timer = null;
+  function preview() {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const box = $("preview");
+      try {
+        const result = await call("POST", "/crontab/preview",
+          { crontab: $("job-crontab").value, timezone: $("job-timezone").value });
+        box.className = "preview preview-ok";
+        box.replaceChildren();
+        const title = document.createElement("strong");
+        title.textContent = result.description;
+        const list = document.createElement("ol");
+        for (const run of result.next_runs) {
+          const item = document.createElement("li");
+          item.textContent = run.slice(0, 19).replace("T", " ");
+          list.append(item);
+        }
+        const label = document.createElement("div");
+        label.className = "muted small";
+        label.textContent = msg("nextRuns");
+        box.append(title, label, list);
+      } catch (error) {
+        box.className = "preview preview-error";
+        box.textContent = error.message;
+      }
+    }, 200);
+  }
+
+  document.querySelectorAll("[data-schedule-mode]").forEach((button) => button.addEventListener("click", () => {
+    document.querySelectorAll("[data-schedule-mode]").forEach((b) => b.classList.toggle("active", b === button));
+    $("simple-mode").hidden = button.dataset.scheduleMode !== "simple";
+    if (button.dataset.scheduleMode === "simple") syncSimple();
+  }));
+  document.querySelectorAll("#simple-mode select, #simple-mode input").forEach((el) => el.addEventListener("change", syncSimple));
+  $("job-crontab").addEventListener("input", preview);
+  $("job-timezone").addEventListener("change", preview);
+  $("job-func").addEventListener("change", fillKwargs);
+
+  $("job-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const errorBox = $("form-error");
+    errorBox.hidden = true;
+    let kwargs;
+    try {
+      kwargs = JSON.parse($("job-kwargs").value || "{}");
+      if (kwargs === null || typeof kwargs !== "object" || Array.isArray(kwargs)) throw new Error();
+    } catch {
+      errorBox.hidden = false;
+      errorBox.textContent = msg("kwargsJson");
+      return;
+    }
+    const expires = $("job-expires").value;
+    const body = {
+      func_id: $("job-func").value, kwargs, crontab: $("job-crontab").value,
+      timezone: $("job-timezone").value, enabled: $("job-enabled").checked,
+      allow_overlap: $("job-overlap").checked, note: $("job-note").value,
+      tags: $("job-tags").value.split(",").map((s) => s.trim()).filter(Boolean),
+      keep_records: Number($("job-keep").value) || 500,
+      expires_at: expires ? new Date(expires).toISOString() : null,
+    };
+    try {
+      if (data.job) await call("PATCH", `/crontab-configs/${data.job.id}`, body);
+      else await call("POST", "/crontab-configs", body);
+      window.location.href = "/crontab";
+    } catch (error) {
+      errorBox.hidden = false;
+      errorBox.textContent = error.body && error.body.field ? `${error.body.field}: ${error.message}` : error.message;
+    }
+  });
+
+  if (data.job) {
+    $("job-func").value = data.job.func_id;
+    $("job-kwargs").value = JSON.stringify(data.job.kwargs, null, 2);
+    document.querySelector('[data-schedule-mode="expression"]').click();
+    const fixed = funcById[data.job.func_id]?.options?.fixed_crontab;
+    $("job-crontab").readOnly = Boolean(fixed);
+    preview();
+  } else {
+    fillKwargs();
+    syncSimple();
+  }
+})();
