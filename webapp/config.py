@@ -146,6 +146,9 @@ def load_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
         "FUNCPAD_SANDBOX_MEMORY_MB": parse_int(
             "FUNCPAD_SANDBOX_MEMORY_MB", env.get("FUNCPAD_SANDBOX_MEMORY_MB"), 1024, minimum=64
         ),
+        "FUNCPAD_TASK_RECORD_MAX_DAYS": parse_int(
+            "FUNCPAD_TASK_RECORD_MAX_DAYS", env.get("FUNCPAD_TASK_RECORD_MAX_DAYS"), 30
+        ),
         "FUNCPAD_INGEST_TOKEN": (env.get("FUNCPAD_INGEST_TOKEN") or "").strip() or None,
         "FUNCPAD_POINTS_RETENTION_DAYS": parse_int(
             "FUNCPAD_POINTS_RETENTION_DAYS", env.get("FUNCPAD_POINTS_RETENTION_DAYS"), 7

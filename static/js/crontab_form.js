@@ -73,9 +73,14 @@
         const title = document.createElement("strong");
         title.textContent = result.description;
         const list = document.createElement("ol");
+        // Shown on the wall clock of the chosen timezone, as the job will see it.
+        const format = new Intl.DateTimeFormat("sv-SE", {
+          timeZone: result.timezone, year: "numeric", month: "2-digit", day: "2-digit",
+          hour: "2-digit", minute: "2-digit", second: "2-digit", weekday: "short",
+        });
         for (const run of result.next_runs) {
           const item = document.createElement("li");
-          item.textContent = run.slice(0, 19).replace("T", " ");
+          item.textContent = `${format.format(new Date(run))} (${result.timezone})`;
           list.append(item);
         }
         const label = document.createElement("div");

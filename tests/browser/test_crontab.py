@@ -1,5 +1,7 @@
 """Cron job pages in a real browser: the form's simple mode and live preview, Run now, records."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -28,7 +30,7 @@ def test_create_a_job_from_the_form_run_it_and_see_the_record(page):
     expect(page.locator("#preview")).to_contain_text("At 06:30")
     expect(page.locator("#preview li")).to_have_count(5)
     page.select_option("#job-timezone", "Asia/Shanghai")
-    expect(page.locator("#preview li").first).to_contain_text("22:30:00")
+    expect(page.locator("#preview li").first).to_contain_text("06:30:00 (Asia/Shanghai)")
     shot(page, "crontab-form")
 
     page.click("[data-schedule-mode=expression]")
@@ -50,3 +52,6 @@ def test_create_a_job_from_the_form_run_it_and_see_the_record(page):
     page.locator("#job-table tbody tr").first.get_by_role("link", name="Records").click()
     expect(page.locator("#task-table")).to_contain_text("manual")
     expect(page.locator("#task-table")).to_contain_text("nightly.report")
+    page.locator("#task-table tbody tr a").first.click()
+    expect(page.locator("#task-log")).to_contain_text("report for ops")
+    expect(page.locator("#task-job")).to_have_attribute("href", re.compile(r"/crontab/.+/edit"))

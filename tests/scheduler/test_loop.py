@@ -152,3 +152,28 @@ def test_pause_holds_every_job(app_ctx, job):
     db.session.commit()
     scheduler.tick(now)
     assert records() == []
+
+
+def test_old_finished_records_are_pruned_by_age(app_ctx, job):
+    now = utcnow()
+    old = dict(
+        origin="debug",
+        func_id="sched.tick",
+        script_id="sched",
+        kwargs={},
+        logs=[],
+        created_at=now - timedelta(days=40),
+    )
+    db.session.add_all(
+        [
+            TaskRecord(id="old-done", status="success", **old),
+            TaskRecord(id="old-running", status="running", **old),
+            TaskRecord(id="recent", status="success", **{**old, "created_at": now}),
+        ]
+    )
+    db.session.commit()
+    assert Scheduler(app_ctx).prune_old_records() == 1
+    db.session.expire_all()
+    assert db.session.get(TaskRecord, "old-done") is None
+    assert db.session.get(TaskRecord, "old-running") is not None
+    assert db.session.get(TaskRecord, "recent") is not None

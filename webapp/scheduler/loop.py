@@ -35,6 +35,8 @@ LEASE_SECONDS = 5.0
 RENEW_EVERY = 1.0
 MAX_SLEEP = 0.5  # also how soon a new or edited job is noticed
 DUE_BATCH = 500
+PRUNE_EVERY_SECONDS = 3600
+PRUNE_BATCH = 1000
 
 
 class Scheduler:
@@ -45,6 +47,7 @@ class Scheduler:
         self.wake = threading.Event()
         self.stop_event = threading.Event()
         self._lease_renewed = 0.0
+        self._last_prune = 0.0
         workers = app.config["FUNCPAD_RUNNER_CONCURRENCY"]
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cron-run")
         self.thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
@@ -158,6 +161,9 @@ class Scheduler:
             ).all()
             for config in due:
                 self._fire(config, now)
+        if time.monotonic() - self._last_prune > PRUNE_EVERY_SECONDS:
+            self._last_prune = time.monotonic()
+            self.executor.submit(self.prune_old_records)  # never blocks scheduling
         upcoming = db.session.scalar(
             select(CrontabConfig.next_run_at)
             .where(CrontabConfig.enabled.is_(True), CrontabConfig.next_run_at.is_not(None))
@@ -317,6 +323,31 @@ class Scheduler:
                 )
             )
             db.session.commit()
+
+    def prune_old_records(self) -> int:
+        """Delete finished task records older than ``FUNCPAD_TASK_RECORD_MAX_DAYS``, in batches."""
+        days = self.app.config["FUNCPAD_TASK_RECORD_MAX_DAYS"]
+        if not days:
+            return 0
+        removed = 0
+        with self.app.app_context():
+            cutoff = utcnow() - timedelta(days=days)
+            while True:
+                ids = db.session.scalars(
+                    select(TaskRecord.id)
+                    .where(
+                        TaskRecord.created_at < cutoff,
+                        TaskRecord.status.not_in(("queued", "running")),
+                    )
+                    .limit(PRUNE_BATCH)
+                ).all()
+                if not ids:
+                    break
+                db.session.execute(delete(TaskRecord).where(TaskRecord.id.in_(ids)))
+                db.session.commit()
+                removed += len(ids)
+            db.session.remove()
+        return removed
 
 
 def init_app(app: Flask) -> None:
