@@ -46,7 +46,12 @@
       const days = [...document.querySelectorAll(".simple-weekday:checked")].map((b) => b.value);
       return `${minute} ${hour} * * ${days.length ? days.join(",") : "*"}`;
     }
-    return `${minute} ${hour} ${Number($("simple-day").value) || 1} * *`;
+    if (kind === "monthly") return `${minute} ${hour} ${Number($("simple-day").value) || 1} * *`;
+    const pick = (id) => {
+      const values = [...$(id).selectedOptions].map((o) => o.value);
+      return values.length ? values.join(",") : "*";
+    };
+    return ["pick-minutes", "pick-hours", "pick-days", "pick-months", "pick-weekdays"].map(pick).join(" ");
   }
 
   function syncSimple() {

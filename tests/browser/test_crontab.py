@@ -33,6 +33,13 @@ def test_create_a_job_from_the_form_run_it_and_see_the_record(page):
     expect(page.locator("#preview li").first).to_contain_text("06:30:00 (Asia/Shanghai)")
     shot(page, "crontab-form")
 
+    page.select_option("#simple-kind", "specific")
+    page.select_option("#pick-minutes", ["0", "30"])
+    page.select_option("#pick-hours", ["8", "20"])
+    page.select_option("#pick-weekdays", ["1", "5"])
+    expect(page.locator("#job-crontab")).to_have_value("0,30 8,20 * * 1,5")
+    expect(page.locator("#preview")).to_contain_text("Monday")
+
     page.click("[data-schedule-mode=expression]")
     page.fill("#job-crontab", "61 * * * *")
     expect(page.locator("#preview")).to_contain_text("minute")

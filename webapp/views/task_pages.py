@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
 
@@ -21,6 +23,11 @@ def index():
     for name, value in filters.items():
         if value:
             query = query.where(getattr(TaskRecord, name) == value)
+    for name, op in (("from", "ge"), ("to", "le")):
+        moment = _moment(request.args.get(name))
+        if moment is not None:
+            column = TaskRecord.created_at
+            query = query.where(column >= moment if op == "ge" else column <= moment)
     before = request.args.get("before")
     if before:
         anchor = db.session.get(TaskRecord, before)
@@ -37,6 +44,17 @@ def index():
         next_before=records[PAGE - 1].id if more else None,
         active_nav="tasks",
     )
+
+
+def _moment(raw: str | None) -> datetime | None:
+    """A ``datetime-local`` value (taken as UTC, like every time on this page) or None."""
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @bp.get("/<task_id>")
