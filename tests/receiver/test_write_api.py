@@ -136,3 +136,9 @@ def test_writes_from_elsewhere_need_the_ingest_token(app, client):
         client.post("/v1/write/metric?token=s3cret", data="m v=1", environ_base=remote).status_code
         == 200
     )
+
+
+def test_get_on_a_write_path_is_405(client):
+    response = client.get("/v1/write/metric")
+    assert response.status_code == 405 and response.json["error_code"] == "datakit.methodNotAllowed"
+    assert client.get("/v1/nothing").status_code == 404

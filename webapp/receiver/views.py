@@ -112,5 +112,7 @@ def query_raw():
 @public
 def unknown(_rest: str):
     if request.path.startswith("/v1/write/"):
+        if request.method != "POST":
+            return _error("datakit.methodNotAllowed", "writes are POST requests", 405)
         return _error("datakit.invalidCategory", "invalid category")
     return _error("datakit.notFound", f"no such API: {request.path}", 404)
