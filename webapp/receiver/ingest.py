@@ -12,22 +12,9 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-try:
-    from webapp.sdk import lineprotocol
-except ImportError:  # pragma: no cover
-    from sdk import lineprotocol
+from webapp.sdk import lineprotocol
+from webapp.sdk.datakit import CATEGORIES  # one list of categories, shared with the helper
 
-CATEGORIES = (
-    "metric",
-    "logging",
-    "object",
-    "custom_object",
-    "keyevent",
-    "network",
-    "tracing",
-    "rum",
-    "security",
-)
 LOG_STATUSES = ("emerg", "alert", "critical", "error", "warning", "notice", "info", "debug", "OK")
 STATUS_ALIASES = {
     "e": "error",

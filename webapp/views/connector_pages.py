@@ -11,7 +11,7 @@ from webapp.models.types import utcnow
 from webapp.services import connectors as service
 from webapp.services.errors import ServiceError
 from webapp.views.api.connectors import embedded_url
-from webapp.views.errors import service_error_body
+from webapp.views.errors import flash_service_error
 
 bp = Blueprint("connector_pages", __name__, url_prefix="/connectors")
 
@@ -68,8 +68,7 @@ def create():
             now=utcnow(),
         )
     except ServiceError as exc:
-        db.session.rollback()
-        flash(service_error_body(exc)["message"], "error")
+        flash_service_error(exc)
         return _render(exc.status, form=form.to_dict())
     db.session.commit()
     flash(gettext("Connector %(id)s was created.", id=connector.id), "success")
@@ -90,8 +89,7 @@ def update(connector_id: str):
             now=utcnow(),
         )
     except ServiceError as exc:
-        db.session.rollback()
-        flash(service_error_body(exc)["message"], "error")
+        flash_service_error(exc)
         return _render(exc.status, form=form.to_dict(), editing=connector_id)
     db.session.commit()
     flash(gettext("Connector %(id)s was saved.", id=connector_id), "success")

@@ -10,7 +10,7 @@ from webapp.extensions import db
 from webapp.models.types import utcnow
 from webapp.services import env_vars as service
 from webapp.services.errors import ServiceError
-from webapp.views.errors import service_error_body
+from webapp.views.errors import flash_service_error
 
 bp = Blueprint("env_pages", __name__, url_prefix="/env-vars")
 
@@ -46,8 +46,7 @@ def create():
             now=utcnow(),
         )
     except ServiceError as exc:
-        db.session.rollback()
-        flash(service_error_body(exc)["message"], "error")
+        flash_service_error(exc)
         return _render(exc.status, form=form.to_dict())
     db.session.commit()
     flash(gettext("Variable %(name)s was created.", name=var.name), "success")
@@ -72,8 +71,7 @@ def update(name: str):
             now=utcnow(),
         )
     except ServiceError as exc:
-        db.session.rollback()
-        flash(service_error_body(exc)["message"], "error")
+        flash_service_error(exc)
         return _render(exc.status, form=form.to_dict(), editing=name)
     db.session.commit()
     flash(gettext("Variable %(name)s was saved.", name=name), "success")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, flash, jsonify, render_template, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
@@ -41,6 +41,12 @@ def service_error_body(error: ServiceError) -> dict:
         body["field"] = error.field
     body.update(error.extra)
     return body
+
+
+def flash_service_error(error: ServiceError) -> None:
+    """For form pages: undo the failed change and show its message on the next rendered page."""
+    db.session.rollback()
+    flash(service_error_body(error)["message"], "error")
 
 
 def _service_error(error: ServiceError):

@@ -12,7 +12,7 @@ from webapp.models import ApiToken
 from webapp.models.types import utcnow
 from webapp.services import users as user_service
 from webapp.services.errors import ServiceError
-from webapp.views.errors import service_error_body
+from webapp.views.errors import flash_service_error
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -32,8 +32,7 @@ def create_token():
             db.session, current_user, request.form.get("name", "")
         )
     except ServiceError as exc:
-        db.session.rollback()
-        flash(service_error_body(exc)["message"], "error")
+        flash_service_error(exc)
         return redirect(url_for("settings.tokens"))
     db.session.commit()
     rows = db.session.scalars(
@@ -69,8 +68,7 @@ def password():
                 db.session, current_user, request.form.get("current_password", ""), new
             )
         except ServiceError as exc:
-            db.session.rollback()
-            flash(service_error_body(exc)["message"], "error")
+            flash_service_error(exc)
             return render_template("password.html", active_nav="settings"), exc.status
         db.session.commit()
         if current_user.username == "admin":
