@@ -1,5 +1,6 @@
 """The point store alone: retention, rollup-based long ranges, replacing a rewritten point."""
 
+import sqlite3
 import time
 
 from webapp.receiver.store import MINUTE_NS, PointStore
@@ -50,3 +51,51 @@ def test_writing_the_same_point_again_replaces_it(tmp_path):
     store.write("metric", [metric(1.0, stamp)])
     store.write("metric", [metric(5.0, stamp)])
     assert [row["value"] for row in store.latest_metrics("m")] == [5.0]
+
+
+def test_points_at_the_same_series_and_time_merge_their_fields(tmp_path):
+    store = PointStore(tmp_path / "p.db")
+    stamp = time.time_ns()
+    point = {"measurement": "m", "tags": {"host": "a"}, "time": stamp}
+    store.write("metric", [{**point, "fields": {"a": 1.0, "b": 2}}])
+    store.write("metric", [{**point, "fields": {"b": 3, "c": True}}, {**point, "fields": {"d": 4}}])
+    latest = {row["field"]: row["value"] for row in store.latest_metrics("m")}
+    assert latest == {"a": 1.0, "b": 3, "c": True, "d": 4}
+    assert [m["fields"] for m in store.measurements()] == [["a", "b", "c", "d"]]
+
+
+def test_values_come_back_bit_exact(tmp_path):
+    store = PointStore(tmp_path / "p.db")
+    values = {"tiny": 5e-324, "pi": 3.141592653589793, "third": 1 / 3, "big": 2**63 - 1}
+    store.write("metric", [{"measurement": "m", "tags": {}, "fields": values, "time": 10**18}])
+    latest = {row["field"]: row["value"] for row in store.latest_metrics("m")}
+    assert {k: repr(v) for k, v in latest.items()} == {k: repr(v) for k, v in values.items()}
+
+
+def test_a_points_file_in_the_first_layout_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "p.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            """
+            CREATE TABLE series (id INTEGER PRIMARY KEY, measurement TEXT NOT NULL,
+                tags TEXT NOT NULL, UNIQUE (measurement, tags));
+            CREATE TABLE metric_samples (series_id INTEGER NOT NULL, field TEXT NOT NULL,
+                time INTEGER NOT NULL, value, PRIMARY KEY (series_id, field, time)) WITHOUT ROWID;
+            INSERT INTO series VALUES (1, 'm', '{"host":"a"}');
+            INSERT INTO metric_samples VALUES (1, 'v', 100, 1.5), (1, 'n', 100, 7),
+                (1, 'v', 200, 2.5);
+            """
+        )
+    store = PointStore(path)
+    rows = store.latest_metrics("m")
+    assert [r["time"] for r in rows] == [200, 100, 100]
+    assert {(r["time"], r["field"], r["value"]) for r in rows} == {
+        (200, "v", 2.5),
+        (100, "v", 1.5),
+        (100, "n", 7),
+    }
+    conn = store.connection()
+    assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+    assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'metric_samples'").fetchone()
+    PointStore(path)  # opening it again changes nothing
+    assert len(PointStore(path).latest_metrics("m")) == 3

@@ -9,6 +9,9 @@ from webapp.receiver.views import HOSTNAME
 
 
 def store(app):
+    """The point store once the writer has stored what was accepted (it stores after the
+    response, as DataKit does)."""
+    assert app.extensions["funcpad.point_writer"].flush(timeout=10)
     return app.extensions["funcpad.points"]
 
 
@@ -142,3 +145,15 @@ def test_get_on_a_write_path_is_405(client):
     response = client.get("/v1/write/metric")
     assert response.status_code == 405 and response.json["error_code"] == "datakit.methodNotAllowed"
     assert client.get("/v1/nothing").status_code == 404
+
+
+def test_a_store_that_cannot_keep_up_gets_a_503_and_nothing_half_accepted(client, app):
+    writer = app.extensions["funcpad.point_writer"]
+    writer.max_pending, writer.wait_seconds = 1, 0.1
+    points = app.extensions["funcpad.points"]
+    with points._write_lock:
+        assert client.post("/v1/write/metric", data="busy v=1 1700000000").status_code == 200
+        refused = client.post("/v1/write/metric", data="busy v=2 1700000001")
+        assert refused.status_code == 503
+        assert refused.json["error_code"] == "datakit.busy"
+    assert [r["value"] for r in store(app).latest_metrics("busy")] == [1.0]

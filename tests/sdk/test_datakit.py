@@ -179,3 +179,20 @@ def test_bad_constructor_arguments():
         DataKit(protocol="udp")
     with pytest.raises(ValueError, match="batch_size"):
         DataKit(batch_size=0)
+
+
+@pytest.mark.parametrize(
+    ("options", "threshold"),
+    [
+        ({"host": "127.0.0.1"}, 0),
+        ({"url": "http://localhost:9529"}, 0),
+        ({"url": "http://[::1]:9529"}, 0),
+        ({"host": "datakit.example"}, 16 * 1024),
+        ({"url": "https://10.0.0.5:9529"}, 16 * 1024),
+        ({"host": "127.0.0.1", "gzip_threshold": 1024}, 1024),
+        ({"host": "datakit.example", "gzip_threshold": 0}, 0),
+    ],
+)
+def test_gzip_by_default_only_towards_another_host(options, threshold):
+    """Compressing for loopback costs CPU and saves nothing; an explicit threshold wins."""
+    assert DataKit(**options).gzip_threshold == threshold

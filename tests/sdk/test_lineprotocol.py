@@ -17,6 +17,7 @@ from webapp.sdk.lineprotocol import (
     INT64_MIN,
     LineError,
     encode,
+    encode_lines,
     encode_point,
     parse,
     parse_line,
@@ -641,3 +642,146 @@ def test_a_body_of_many_points_round_trips_line_by_line(rows):
     points, errors = parse(body, precision="n")
     assert errors == []
     assert [_exact(p) for p in points] == [_exact(_expected(*row)) for row in rows]
+
+
+ANY_TIMESTAMP = st.one_of(
+    st.none(),
+    st.integers(min_value=-(2**64), max_value=2**64),
+    st.floats(),
+    st.floats(min_value=1e9, max_value=1e10),
+    st.floats(min_value=9.2e9, max_value=9.3e9),  # where seconds overflow int64 nanoseconds
+    st.datetimes(timezones=st.just(dt.UTC)),
+)
+
+
+def _encode_or_error(fn):
+    try:
+        return fn()
+    except ValueError as exc:
+        return ("refused", str(exc))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "measurement": st.one_of(TEXT, st.integers()),
+                "tags": st.one_of(st.none(), st.dictionaries(TEXT, st.one_of(TEXT, st.integers()))),
+                "fields": st.dictionaries(
+                    TEXT, st.one_of(FIELD_VALUES, st.none(), st.floats(), st.integers())
+                ),
+                "timestamp": ANY_TIMESTAMP,
+            }
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_the_batch_encoder_writes_what_encode_point_writes_or_refuses_the_same(points):
+    """``encode_lines`` has an inline fast loop over warm caches; it must agree with
+    ``encode_point`` line for line, and refuse exactly what it refuses."""
+    now = 1_700_000_000_123_456_789
+    one_by_one = _encode_or_error(
+        lambda: [
+            encode_point(p["measurement"], p["tags"], p["fields"], p["timestamp"], now_ns=now)
+            for p in points
+        ]
+    )
+    for _ in range(2):  # the second pass runs on caches the first pass filled
+        assert _encode_or_error(lambda: encode_lines(points, now_ns=now)) == one_by_one
+
+
+# Lines shaped like points, with a chance of a wrong piece anywhere, so that many parse and
+# many fail in every way the fast loop must hand over to the general parser.
+NOISE = st.sampled_from([*"m,= -+.#\t\r", "i", "e5", "nan", "١", "_1", "1e400", ""])
+MEASUREMENTS = st.one_of(st.sampled_from(["cpu", "m", "a=b", "#c", "\tm", ""]), NOISE)
+TAG_PIECES = st.lists(
+    st.one_of(st.sampled_from([",host=a", ",host=b", ",r=1", ",x=", ",=y", ",a=b=c"]), NOISE),
+    max_size=3,
+)
+FIELD_VALUES_RAW = st.sampled_from(
+    [
+        "1",
+        "1i",
+        "-2.5e3",
+        "true",
+        "T",
+        "f",
+        "1u",
+        "-1i",
+        "9223372036854775808i",
+        ".5",
+        "5.",
+        "1e400",
+        "+1",
+        "nan",
+        "١",
+        "1_0",
+        "0x1",
+        "-",
+        "i",
+        "--1i",
+        "--1",
+        "1E+5",
+    ]
+)
+FIELD_PIECES = st.lists(
+    st.tuples(
+        st.sampled_from(["f", "g", "k", "f", ""]),
+        st.sampled_from(["=", "", "=="]),
+        FIELD_VALUES_RAW,
+    ),
+    min_size=1,
+    max_size=3,
+).map(lambda pairs: ",".join(k + eq + v for k, eq, v in pairs))
+STAMPS = st.sampled_from(
+    [
+        "",
+        " 1700000000",
+        " 1700000000123",
+        " 1700000000123456789",
+        " -5",
+        " 12a",
+        " 99999999999999999999",
+        " 9999999999999999",
+        "  1",
+        " ١",
+    ]
+)
+LINE = st.tuples(MEASUREMENTS, TAG_PIECES.map("".join), FIELD_PIECES, STAMPS, NOISE).map(
+    lambda t: f"{t[0]}{t[1]} {t[2]}{t[3]}" + (t[4] if t[4] in ("\r", "") else "")
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(LINE, min_size=1, max_size=5),
+    st.sampled_from([None, "n", "ms", "s", "x"]),
+)
+def test_the_fast_body_loop_agrees_with_the_line_parser(lines, precision):
+    """``parse`` reads plain lines inline; what it accepts and refuses must be exactly what
+    ``parse_line`` (the general parser) accepts and refuses, line by line."""
+    now = 1_700_000_000_000_000_000
+    points, errors = parse("\n".join(lines), precision=precision, now_ns=now)
+    expected_points, expected_errors = [], []
+    for line_no, raw in enumerate(lines, start=1):
+        stripped = raw.rstrip("\r").lstrip(" \t\0")
+        if not stripped or stripped.startswith("#"):
+            continue
+        try:
+            expected_points.append(parse_line(stripped, precision=precision, now_ns=now))
+        except ValueError as exc:
+            expected_errors.append((line_no, str(exc)))
+    assert [_exact(p) for p in points] == [_exact(p) for p in expected_points]
+    assert [(e.line_no, e.reason) for e in errors] == expected_errors
+
+
+def test_the_fast_body_loop_is_fed_lines_that_parse():
+    """The property above is only worth something if its lines often parse."""
+    body = "cpu,host=a f=1i,g=-2.5e3 1700000000\ncpu,host=b f=1,k=T 1700000000123456789"
+    points, errors = parse(body)
+    assert errors == []
+    assert [p["time"] for p in points] == [1_700_000_000 * 10**9, 1_700_000_000_123_456_789]
+    assert points[0]["fields"] == {"f": 1, "g": -2500.0}
+    assert points[1]["fields"] == {"f": 1.0, "k": True}

@@ -11,6 +11,7 @@ from flask import Flask
 
 from webapp.auth import csrf_exempt_prefix
 from webapp.receiver.store import PointStore
+from webapp.receiver.writer import PointWriter
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS = 3600
@@ -35,6 +36,7 @@ def init_app(app: Flask) -> None:
 
     store = PointStore(Path(app.config["FUNCPAD_DATA_DIR"]) / "points.db")
     app.extensions["funcpad.points"] = store
+    app.extensions["funcpad.point_writer"] = PointWriter(store)
     app.register_blueprint(bp)
     csrf_exempt_prefix(app, "/v1/")
     days = app.config["FUNCPAD_POINTS_RETENTION_DAYS"]

@@ -229,9 +229,26 @@ def ingest(
     if not points:
         raise IngestError("datakit.noPoints", "no point in the body (only comments or blanks)")
     warnings: list[str] = []
+    add_host = not params.ignore_global_host_tags
+    if category == "metric" and '"' not in text:
+        # The common body: metrics without a quote, so without string fields to drop. Only
+        # points that might exceed a size limit take the full check.
+        for point in points:
+            tags = point["tags"]
+            if (
+                len(point["measurement"]) * 4 > MAX_MEASUREMENT_BYTES
+                or len(tags) > MAX_TAGS
+                or len(point["fields"]) > MAX_FIELDS
+                or (tags and max(map(len, tags.values())) * 4 > MAX_TAG_VALUE_BYTES)
+            ):
+                _apply_limits(point, warnings, params.strict)
+                tags = point["tags"]
+            if add_host and "host" not in tags:
+                tags["host"] = hostname
+        return Result(points, warnings)
     for point in points:
         _apply_limits(point, warnings, params.strict)
         apply_category_rules(category, point, warnings, params.strict)
-        if not params.ignore_global_host_tags and "host" not in point["tags"]:
+        if add_host and "host" not in point["tags"]:
             point["tags"]["host"] = hostname
     return Result(points, warnings)

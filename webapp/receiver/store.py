@@ -1,7 +1,9 @@
 """Where the embedded receiver keeps points: its own SQLite file (not the app database).
 
-Metrics are stored one row per numeric field value, keyed by a series id (measurement + tags),
-so a chart query reads one index range per series. Logs keep their message and status in
+Metrics are stored one row per point, keyed by a series id (measurement + tags) and time, with
+the field values as a JSON object (exact: Python writes it, Python reads it back), so a chart
+query reads one index range per series and a write of 1000 points inserts 1000 rows. A
+per-minute roll-up per field serves long ranges. Logs keep their message and status in
 columns with indexes on time, source and status. Other categories are kept as JSON rows.
 Times are nanoseconds since the epoch. Each thread uses its own connection (WAL mode).
 """
@@ -15,6 +17,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
     id INTEGER PRIMARY KEY,
@@ -22,14 +26,13 @@ CREATE TABLE IF NOT EXISTS series (
     tags TEXT NOT NULL,
     UNIQUE (measurement, tags)
 );
--- One B-tree keyed by (series, field, time): inserts touch no other index, a chart reads one
--- range per series, and writing the same point again replaces it (last write wins).
-CREATE TABLE IF NOT EXISTS metric_samples (
+-- One B-tree keyed by (series, time): a chart reads one range per series. ``fields`` is a JSON
+-- object; writing the same series and time again merges into it (the later value wins).
+CREATE TABLE IF NOT EXISTS metric_points (
     series_id INTEGER NOT NULL,
-    field TEXT NOT NULL,
     time INTEGER NOT NULL,
-    value,
-    PRIMARY KEY (series_id, field, time)
+    fields TEXT NOT NULL,
+    PRIMARY KEY (series_id, time)
 ) WITHOUT ROWID;
 -- Per-minute sum/count/min/max, kept up to date on write, so long ranges read 1440 rows a
 -- day per series instead of every sample.
@@ -74,6 +77,49 @@ CREATE INDEX IF NOT EXISTS ix_other_points ON other_points (category, time);
 
 
 MINUTE_NS = 60 * 10**9
+LAYOUT_VERSION = 2  # PRAGMA user_version of a points file in the layout above
+# Layout 1 kept one row per field value; its rows move into metric_points once.
+UPGRADE_FROM_LAYOUT_1 = (
+    "INSERT OR REPLACE INTO metric_points (series_id, time, fields) "
+    "SELECT series_id, time, json_group_object(field, value) FROM metric_samples "
+    "GROUP BY series_id, time",
+    "DROP TABLE metric_samples",
+)
+STAGING_SCHEMA = (
+    "CREATE TEMP TABLE IF NOT EXISTS staged_points "
+    "(series_id INTEGER NOT NULL, time INTEGER NOT NULL, fields TEXT NOT NULL)",
+    "CREATE TEMP TABLE IF NOT EXISTS staged_minutes (series_id INTEGER NOT NULL, "
+    "field TEXT NOT NULL, minute INTEGER NOT NULL, total REAL, count INTEGER, low REAL, "
+    "high REAL, last_time INTEGER)",
+)
+# One write: the rows arrive as one JSON array of [series_id, time, fields] (one statement,
+# so SQLite works without holding the GIL); the rest is SQL over the staged rows.
+STAGE_POINTS = (
+    "INSERT INTO temp.staged_points SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)"
+)
+STAGED_METRIC_WRITES = (
+    "INSERT INTO metric_points (series_id, time, fields) "
+    "SELECT series_id, time, fields FROM temp.staged_points WHERE true "
+    "ON CONFLICT (series_id, time) DO UPDATE SET fields = json_patch(fields, excluded.fields)",
+    "INSERT INTO temp.staged_minutes "
+    f"SELECT p.series_id, f.key, p.time / {MINUTE_NS} AS m, sum(f.value), count(*), "
+    "min(f.value), max(f.value), max(p.time) "
+    "FROM temp.staged_points p, json_each(p.fields) f GROUP BY p.series_id, f.key, m",
+    "INSERT INTO metric_rollup (series_id, field, minute, total, count, low, high) "
+    "SELECT series_id, field, minute, total, count, low, high FROM temp.staged_minutes "
+    "WHERE true ON CONFLICT (series_id, field, minute) DO UPDATE SET "
+    "total = total + excluded.total, count = count + excluded.count, "
+    "low = min(low, excluded.low), high = max(high, excluded.high)",
+    "INSERT INTO metric_fields (measurement, field, last_time) "
+    "SELECT s.measurement, g.field, max(g.last_time) FROM temp.staged_minutes g "
+    "JOIN series s ON s.id = g.series_id WHERE true GROUP BY s.measurement, g.field "
+    "ON CONFLICT (measurement, field) DO UPDATE SET "
+    "last_time = max(last_time, excluded.last_time)",
+    "DELETE FROM temp.staged_points",
+    "DELETE FROM temp.staged_minutes",
+)
+
+
 # Ranges longer than this are drawn from the per-minute rollup instead of raw samples.
 ROLLUP_ABOVE_NS = 3 * 3600 * 10**9
 
@@ -88,7 +134,25 @@ class PointStore:
         self._local = threading.local()
         self._series: dict[tuple[str, tuple], int] = {}
         self._write_lock = threading.Lock()
-        self.connection().executescript(SCHEMA)
+        self._create_or_upgrade(self.connection())
+
+    def _create_or_upgrade(self, conn: sqlite3.Connection) -> None:
+        conn.executescript(SCHEMA)  # idempotent; executescript runs outside a transaction
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")  # one process upgrades, the others then see it
+            try:
+                (version,) = conn.execute("PRAGMA user_version").fetchone()
+                if version < LAYOUT_VERSION:
+                    old_layout = conn.execute(
+                        "SELECT 1 FROM sqlite_master WHERE name = 'metric_samples'"
+                    ).fetchone()
+                    for statement in UPGRADE_FROM_LAYOUT_1 if old_layout else ():
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {LAYOUT_VERSION}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     def connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -100,16 +164,16 @@ class PointStore:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=10000")
             conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
+            for statement in STAGING_SCHEMA:  # per connection: temp tables are private
+                conn.execute(statement)
             self._local.conn = conn
         return conn
 
     # --- writing --------------------------------------------------------------------------
 
-    def _series_id(self, conn: sqlite3.Connection, measurement: str, tags: dict[str, str]) -> int:
-        cache_key = (measurement, tuple(sorted(tags.items())))
-        cached = self._series.get(cache_key)
-        if cached is not None:
-            return cached
+    def _series_id(
+        self, conn: sqlite3.Connection, measurement: str, tags: dict[str, str], cache_key: tuple
+    ) -> int:
         key = (measurement, _tags_key(tags))
         conn.execute("INSERT OR IGNORE INTO series (measurement, tags) VALUES (?, ?)", key)
         series_id = conn.execute(
@@ -120,32 +184,28 @@ class PointStore:
 
     def write(self, category: str, points: Iterable[dict[str, Any]]) -> int:
         """Store points of one request atomically; returns how many were stored."""
+        return self.write_many([(category, list(points))])
+
+    def write_many(self, batches: list[tuple[str, list[dict[str, Any]]]]) -> int:
+        """Store several requests' points in one transaction (all or none); returns the count.
+
+        Later points win over earlier ones with the same series, field and time.
+        """
         conn = self.connection()
         count = 0
+        by_category: dict[str, list[dict[str, Any]]] = {}
+        for category, points in batches:
+            by_category.setdefault(category, []).extend(points)
         with self._write_lock:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                if category == "metric":
-                    count = self._write_metrics(conn, points)
-                elif category == "logging":
-                    count = self._write_logs(conn, points)
-                else:
-                    rows = [
-                        (
-                            category,
-                            p["measurement"],
-                            p["time"],
-                            json.dumps(p["tags"], ensure_ascii=False),
-                            json.dumps(p["fields"], ensure_ascii=False),
-                        )
-                        for p in points
-                    ]
-                    conn.executemany(
-                        "INSERT INTO other_points (category, measurement, time, tags, fields) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        rows,
-                    )
-                    count = len(rows)
+                for category, points in by_category.items():
+                    if category == "metric":
+                        count += self._write_metrics(conn, points)
+                    elif category == "logging":
+                        count += self._write_logs(conn, points)
+                    else:
+                        count += self._write_others(conn, category, points)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -153,47 +213,42 @@ class PointStore:
                 raise
         return count
 
-    def _write_metrics(self, conn: sqlite3.Connection, points: Iterable[dict[str, Any]]) -> int:
-        rows = []
-        latest: dict[tuple[str, str], int] = {}
-        rollup: dict[tuple[int, str, int], list[float]] = {}
-        for point in points:
-            series_id = self._series_id(conn, point["measurement"], point["tags"])
-            time_ns = point["time"]
-            minute = time_ns // MINUTE_NS
-            for field, value in point["fields"].items():
-                if isinstance(value, bool):
-                    value = int(value)
-                rows.append((series_id, field, time_ns, value))
-                key = (point["measurement"], field)
-                if time_ns > latest.get(key, -(2**63)):
-                    latest[key] = time_ns
-                bucket = rollup.get((series_id, field, minute))
-                if bucket is None:
-                    rollup[(series_id, field, minute)] = [value, 1, value, value]
-                else:
-                    bucket[0] += value
-                    bucket[1] += 1
-                    bucket[2] = min(bucket[2], value)
-                    bucket[3] = max(bucket[3], value)
+    def _write_others(
+        self, conn: sqlite3.Connection, category: str, points: list[dict[str, Any]]
+    ) -> int:
+        rows = [
+            (
+                category,
+                p["measurement"],
+                p["time"],
+                json.dumps(p["tags"], ensure_ascii=False),
+                json.dumps(p["fields"], ensure_ascii=False),
+            )
+            for p in points
+        ]
         conn.executemany(
-            "INSERT OR REPLACE INTO metric_samples (series_id, field, time, value) "
-            "VALUES (?, ?, ?, ?)",
+            "INSERT INTO other_points (category, measurement, time, tags, fields) "
+            "VALUES (?, ?, ?, ?, ?)",
             rows,
         )
-        conn.executemany(
-            "INSERT INTO metric_rollup (series_id, field, minute, total, count, low, high) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (series_id, field, minute) DO UPDATE SET "
-            "total = total + excluded.total, count = count + excluded.count, "
-            "low = min(low, excluded.low), high = max(high, excluded.high)",
-            [(*key, *agg) for key, agg in rollup.items()],
-        )
-        conn.executemany(
-            "INSERT INTO metric_fields (measurement, field, last_time) VALUES (?, ?, ?) "
-            "ON CONFLICT (measurement, field) DO UPDATE SET "
-            "last_time = max(last_time, excluded.last_time)",
-            [(m, f, t) for (m, f), t in latest.items()],
-        )
+        return len(rows)
+
+    def _write_metrics(self, conn: sqlite3.Connection, points: list[dict[str, Any]]) -> int:
+        # Python only lays out the rows and serialises them in one call; SQLite does the
+        # rest (merge, per-minute roll-up, last time per field) from staging tables.
+        rows: list[tuple[int, int, dict[str, Any]]] = []
+        append = rows.append
+        known = self._series
+        for point in points:
+            measurement, tags = point["measurement"], point["tags"]
+            cache_key = (measurement, tuple(tags.items()))  # tag order as sent: still one id
+            series_id = known.get(cache_key)
+            if series_id is None:
+                series_id = self._series_id(conn, measurement, tags, cache_key)
+            append((series_id, point["time"], point["fields"]))
+        conn.execute(STAGE_POINTS, (orjson.dumps(rows).decode(),))
+        for statement in STAGED_METRIC_WRITES:
+            conn.execute(statement)
         return len(rows)
 
     def _write_logs(self, conn: sqlite3.Connection, points: Iterable[dict[str, Any]]) -> int:
@@ -227,7 +282,12 @@ class PointStore:
         conn = self.connection()
         removed = 0
         with self._write_lock:
-            conn.execute("DELETE FROM metric_samples WHERE time < ?", (older_than_ns,))
+            # Per series, so each delete is one range of the primary key.
+            for (series_id,) in conn.execute("SELECT id FROM series").fetchall():
+                conn.execute(
+                    "DELETE FROM metric_points WHERE series_id = ? AND time < ?",
+                    (series_id, older_than_ns),
+                )
             conn.execute(
                 "DELETE FROM metric_rollup WHERE minute < ?", (older_than_ns // MINUTE_NS,)
             )
@@ -325,8 +385,9 @@ class PointStore:
         bucket = max(span // max_points, 1)
         for series_id, tags in series:
             rows = conn.execute(
-                "SELECT (time - ?) / ? AS b, avg(value), max(time) FROM metric_samples "
-                "WHERE series_id = ? AND field = ? AND time >= ? AND time <= ? "
+                "SELECT (p.time - ?) / ? AS b, avg(f.value), max(p.time) "
+                "FROM metric_points p, json_each(p.fields) f "
+                "WHERE p.series_id = ? AND f.key = ? AND p.time >= ? AND p.time <= ? "
                 "GROUP BY b ORDER BY b",
                 (start_ns, bucket, series_id, field, start_ns, end_ns),
             ).fetchall()
@@ -336,17 +397,27 @@ class PointStore:
         return out
 
     def latest_metrics(self, measurement: str, limit: int = 50) -> list[dict[str, Any]]:
-        rows = (
-            self.connection()
-            .execute(
-                "SELECT s.tags, p.field, p.time, p.value FROM metric_samples p "
-                "JOIN series s ON s.id = p.series_id WHERE s.measurement = ? "
-                "ORDER BY p.time DESC LIMIT ?",
-                (measurement, limit),
-            )
-            .fetchall()
-        )
-        return [{"tags": json.loads(t), "field": f, "time": ts, "value": v} for t, f, ts, v in rows]
+        """The newest field values of a measurement, one row per field, newest first."""
+        conn = self.connection()
+        newest: list[tuple[int, dict[str, str], str]] = []
+        for series_id, tags in conn.execute(
+            "SELECT id, tags FROM series WHERE measurement = ?", (measurement,)
+        ).fetchall():
+            # Each series' newest points come straight off the end of its key range.
+            for time_ns, fields in conn.execute(
+                "SELECT time, fields FROM metric_points WHERE series_id = ? "
+                "ORDER BY time DESC LIMIT ?",
+                (series_id, limit),
+            ):
+                newest.append((time_ns, json.loads(tags), fields))
+        newest.sort(key=lambda row: row[0], reverse=True)
+        rows = []
+        for time_ns, tags, fields in newest:
+            for field, value in json.loads(fields).items():
+                rows.append({"tags": tags, "field": field, "time": time_ns, "value": value})
+                if len(rows) == limit:
+                    return rows
+        return rows
 
     def query_logs(
         self,

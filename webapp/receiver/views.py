@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from webapp.auth import public
 from webapp.receiver.ingest import IngestError, Params, ingest
+from webapp.receiver.writer import WriterBusy
 from webapp.sdk import lineprotocol
 
 bp = Blueprint("receiver", __name__, url_prefix="/v1")
@@ -89,7 +90,11 @@ def write(category: str):
     except IngestError as exc:
         return _error(exc.code, exc.message, exc.status)
     if not params.dry:
-        current_app.extensions["funcpad.points"].write(category, result.points)
+        # Stored right after the answer, as DataKit forwards points after it (writer.py).
+        try:
+            current_app.extensions["funcpad.point_writer"].submit(category, result.points)
+        except WriterBusy as exc:
+            return _error("datakit.busy", str(exc), 503)
     if params.echo == "json":
         return jsonify(result.points)
     if params.echo == "lp":

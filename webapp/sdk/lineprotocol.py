@@ -163,6 +163,8 @@ _KEY_TABLE = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ "})
 _CACHE_LIMIT = 50_000
 _tag_cache: dict[tuple[str, str], str] = {}
 _field_key_cache: dict[str, str] = {}
+_field_prefix_cache: dict[str, str] = {}  # escaped key followed by "="
+_MISSING = object()
 _measurement_cache: dict[str, str] = {}
 _tagset_cache: dict[tuple, str] = {}
 _isfinite = math.isfinite
@@ -219,6 +221,7 @@ def _encoded_field_key(key: Any) -> str:
     encoded = key.translate(_KEY_TABLE)
     if len(_field_key_cache) < _CACHE_LIMIT:
         _field_key_cache[key] = encoded
+        _field_prefix_cache[key] = encoded + "="
     return encoded
 
 
@@ -307,18 +310,88 @@ def _encode_tagset(tags: Mapping[str, Any]) -> str:
     return text
 
 
-def encode(points: Iterable[Mapping[str, Any]], *, now_ns: int | None = None) -> str:
-    """Lines for many points (dicts with measurement, tags, fields and time or timestamp)."""
-    return "\n".join(
-        encode_point(
-            p.get("measurement"),
-            p.get("tags"),
-            p.get("fields"),
-            p.get("timestamp", p.get("time")),
-            now_ns=now_ns,
-        )
-        for p in points
+def _encode_slow(point: Any, now_ns: int | None) -> str:
+    if not isinstance(point, Mapping):
+        raise ValueError(f"a point must be a dict, not {type(point).__name__}")
+    return encode_point(
+        point.get("measurement"),
+        point.get("tags"),
+        point.get("fields"),
+        point.get("timestamp", point.get("time")),
+        now_ns=now_ns,
     )
+
+
+class _Unusual(Exception):
+    """Raised inside ``encode_lines``' fast loop: this point takes ``encode_point``."""
+
+
+def encode_lines(points: Iterable[Mapping[str, Any]], *, now_ns: int | None = None) -> list[str]:
+    """One line per point (dicts with measurement, tags, fields and time or timestamp).
+
+    The loop handles the common point inline, reading the caches ``encode_point`` fills;
+    anything it does not recognise at once (a first-seen name, None or odd values, a datetime)
+    goes through ``encode_point``, which also produces the error naming the key at fault.
+    """
+    if now_ns is None:
+        import time
+
+        now_ns = time.time_ns()
+    lines: list[str] = []
+    append = lines.append
+    measurements, tagsets, prefixes = _measurement_cache, _tagset_cache, _field_prefix_cache
+    missing = _MISSING
+    for point in points:
+        try:
+            head = measurements[point["measurement"]]
+            tags = point.get("tags")
+            if tags:
+                head += tagsets[tuple(tags.items())]
+            parts = []
+            for key, value in point["fields"].items():
+                kind = type(value)
+                if kind is float:
+                    if value - value != 0.0:  # NaN or infinity
+                        raise _Unusual
+                    parts.append(prefixes[key] + repr(value))
+                elif kind is int:
+                    if not INT64_MIN <= value <= INT64_MAX:
+                        raise _Unusual
+                    parts.append(f"{prefixes[key]}{value}i")
+                elif kind is bool:
+                    parts.append(prefixes[key] + ("true" if value else "false"))
+                elif kind is str:
+                    parts.append(prefixes[key] + escape_string_field(value))
+                else:
+                    raise _Unusual
+            if not parts:
+                raise _Unusual
+            stamp = point.get("timestamp", missing)
+            if stamp is missing:
+                stamp = point.get("time")
+            kind = type(stamp)
+            if kind is float and 1e9 <= stamp < 9e9:
+                # time.time(): the decimal digits of its repr are exactly the nanoseconds
+                # (below 1e16 a float's repr has no exponent; below 9e9 s, no int64 overflow).
+                whole, _dot, decimals = repr(stamp).partition(".")
+                if len(decimals) > 9:
+                    raise _Unusual
+                time_ns = f"{whole}{decimals:0<9}"
+            elif kind is int and 10**18 <= stamp <= INT64_MAX:  # already nanoseconds
+                time_ns = stamp
+            elif stamp is None:
+                time_ns = now_ns
+            else:
+                time_ns = _check_time_range(to_ns(stamp, now_ns))
+            append(f"{head} {','.join(parts)} {time_ns}")
+        except (_Unusual, KeyError, TypeError, AttributeError):
+            append(_encode_slow(point, now_ns))
+    return lines
+
+
+def encode(points: Iterable[Mapping[str, Any]], *, now_ns: int | None = None) -> str:
+    """Line-protocol text for many points (see ``encode_lines``)."""
+    return "\n".join(encode_lines(points, now_ns=now_ns))
 
 
 # --- parsing ------------------------------------------------------------------------------
@@ -568,19 +641,123 @@ def parse_line(line: str, *, precision: str | None = None, now_ns: int | None = 
     return {"measurement": measurement, "tags": tags, "fields": fields, "time": timestamp}
 
 
+_LINE_STARTS_TO_SKIP = frozenset(_LEADING_BLANKS + "#")
+_head_cache: dict[str, tuple[str, tuple[tuple[str, str], ...]] | None] = {}
+_NS_FOR_SURE = 10**17  # a bare timestamp this large is nanoseconds whatever the guess
+
+
+def _plain_head(head: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    """(measurement, tag pairs) of an escape-free ``measurement,k=v,...``, or None when the
+    general parser has to look at it; remembered, since a body repeats few series."""
+    measurement, *pairs = head.split(",")
+    tags: dict[str, str] = {}
+    parsed: tuple[str, tuple[tuple[str, str], ...]] | None = None
+    for pair in pairs:
+        key, _eq, value = pair.partition("=")
+        if not key or not value or "=" in value or key in tags:
+            break
+        tags[key] = value
+    else:
+        if measurement:
+            parsed = (measurement, tuple(tags.items()))
+    if len(_head_cache) < _CACHE_LIMIT:
+        _head_cache[head] = parsed
+    return parsed
+
+
 def parse(
     body: str, *, precision: str | None = None, now_ns: int | None = None
 ) -> tuple[list[dict], list[LineError]]:
-    """(points, errors) of a whole body; blank lines and ``#`` comments are skipped."""
-    points, errors = [], []
-    for line_no, raw in _split_lines(body):
-        line = raw.rstrip("\r")
+    """(points, errors) of a whole body; blank lines and ``#`` comments are skipped.
+
+    Lines without quotes or backslashes (nearly all of them) are read by an inline loop over
+    ``str.split``; a line it does not accept at once goes to ``parse_line``, which reads
+    every form and words the error.
+    """
+    if now_ns is None:
+        now_ns = to_ns(None)
+    unit = PRECISION_NS.get(precision) if precision else None
+    points: list[dict] = []
+    errors: list[LineError] = []
+    append = points.append
+    heads, bools, float_chars = _head_cache, BOOL_WORDS, _FLOAT_CHARS
+    # An unknown precision is reported by parse_line, on every line.
+    plain = '"' not in body and "\\" not in body and (unit is not None or not precision)
+    lines = enumerate(body.split("\n"), start=1) if plain else _split_lines(body)
+    for line_no, line in lines:
+        if plain and line and line[0] not in _LINE_STARTS_TO_SKIP and line[-1] != "\r":
+            parts = line.split(" ")
+            count = len(parts)
+            if (count == 3 or count == 2) and parts[1]:
+                head = heads.get(parts[0], False)
+                if head is False:
+                    head = _plain_head(parts[0])
+                fields: dict[str, Any] | None = {} if head else None
+                for pair in parts[1].split(",") if head else ():
+                    key, _eq, raw = pair.partition("=")
+                    if not key or not raw or key in fields:
+                        fields = None
+                        break
+                    if raw[-1] == "i":
+                        digits = raw[1:-1] if raw[0] == "-" else raw[:-1]
+                        if not (digits.isdigit() and digits.isascii()):
+                            fields = None
+                            break
+                        value = int(raw[:-1])
+                        if not INT64_MIN <= value <= INT64_MAX:
+                            fields = None
+                            break
+                        fields[key] = value
+                    elif raw in bools:
+                        fields[key] = bools[raw]
+                    elif raw[0] != "+" and float_chars.issuperset(raw):
+                        try:
+                            value = float(raw)
+                        except ValueError:
+                            fields = None
+                            break
+                        if value - value != 0.0:  # overflowed to infinity
+                            fields = None
+                            break
+                        fields[key] = value
+                    else:
+                        fields = None
+                        break
+                if fields is not None:
+                    if count == 2:
+                        append(
+                            {
+                                "measurement": head[0],
+                                "tags": dict(head[1]),
+                                "fields": fields,
+                                "time": now_ns,
+                            }
+                        )
+                        continue
+                    stamp = parts[2]
+                    if stamp.isdigit() and stamp.isascii():
+                        raw_time = int(stamp)
+                        if unit:
+                            raw_time *= unit
+                        elif raw_time < _NS_FOR_SURE:
+                            raw_time *= guess_unit_ns(raw_time)
+                        if raw_time <= INT64_MAX:
+                            append(
+                                {
+                                    "measurement": head[0],
+                                    "tags": dict(head[1]),
+                                    "fields": fields,
+                                    "time": raw_time,
+                                }
+                            )
+                            continue
+        line = line.rstrip("\r")
         # Skip only what DataKit skips: other Unicode whitespace can begin a measurement.
         stripped = line.lstrip(_LEADING_BLANKS)
         if not stripped or stripped.startswith("#"):
             continue
         try:
-            points.append(parse_line(stripped, precision=precision, now_ns=now_ns))
+            append(parse_line(stripped, precision=precision, now_ns=now_ns))
         except ValueError as exc:
             errors.append(LineError(line_no, line, str(exc)))
     return points, errors

@@ -14,6 +14,8 @@ DEFAULT_RANGE_NS = 3600 * 10**9
 
 
 def _store():
+    """The point store, once the points accepted so far by this process are in it."""
+    current_app.extensions["funcpad.point_writer"].flush()
     return current_app.extensions["funcpad.points"]
 
 
