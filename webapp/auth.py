@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from webapp.config import ConfigError
 from webapp.database import startup_lock
@@ -28,6 +30,7 @@ from webapp.models import User
 from webapp.models.types import utcnow
 from webapp.services import users as user_service
 from webapp.services.errors import ServiceError
+from webapp.services.token_cache import TokenCache
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +69,32 @@ def _load_user_from_token(_request) -> User | None:
     token = _bearer_token()
     if token is None:
         return None
-    user = user_service.user_for_token(db.session, token, utcnow())
+    user = _user_for_token(token)
     g.auth_via_token = user is not None
     return user
+
+
+def _user_for_token(token: str) -> User | None:
+    """The token's user; a token checked in the last seconds is not looked up again (the user
+    is attached to this request's session from the remembered values, without a query)."""
+    cache: TokenCache = current_app.extensions["funcpad.token_cache"]
+    token_hash = user_service.hash_token(token)
+    now = time.monotonic()
+    values = cache.get(token_hash, now)
+    if values is not None:
+        remembered = User(**values)
+        make_transient_to_detached(remembered)
+        return db.session.merge(remembered, load=False)
+    user = user_service.user_for_token(db.session, token, utcnow())
+    if user is not None:
+        attributes = inspect(User).column_attrs
+        cache.put(token_hash, {a.key: getattr(user, a.key) for a in attributes}, now)
+    return user
+
+
+def forget_checked_tokens() -> None:
+    """Call after revoking a token, so this process stops accepting it at once."""
+    current_app.extensions["funcpad.token_cache"].forget_all()
 
 
 @login_manager.unauthorized_handler
@@ -159,6 +185,7 @@ def initial_password_file(app: Flask) -> Path:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["funcpad.token_cache"] = TokenCache()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     csrf.init_app(app)

@@ -12,7 +12,9 @@ class Base(DeclarativeBase):
     """Declarative base shared by every model."""
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects keep their loaded values after a commit (as in Redash): a request that commits and
+# then reads what it just wrote does not pay a SELECT per object to reload it.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

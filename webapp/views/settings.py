@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext
 from flask_login import current_user
 
-from webapp.auth import initial_password_file
+from webapp.auth import forget_checked_tokens, initial_password_file
 from webapp.extensions import db
 from webapp.models import ApiToken
 from webapp.models.types import utcnow
@@ -52,6 +52,7 @@ def create_token():
 def revoke_token(token_id: int):
     token = user_service.revoke_token(db.session, current_user, token_id, utcnow())
     db.session.commit()
+    forget_checked_tokens()
     flash(gettext("Token “%(name)s” was revoked.", name=token.name), "success")
     return redirect(url_for("settings.tokens"))
 
