@@ -248,3 +248,24 @@ def test_excess_jobs_wait_in_order_and_none_is_dropped():
     for thread in threads:
         thread.join(30)
     assert order == [0, 1, 2, 3]
+
+
+def test_a_job_sees_a_clean_environment_and_its_own_home(pool, monkeypatch):
+    monkeypatch.setenv("FUNCPAD_SECRET_FOR_TEST", "must-not-leak")
+    code = (
+        "import os, tempfile\n"
+        "def main(change):\n"
+        "    seen = dict(os.environ)\n"
+        "    if change:\n"
+        "        os.environ['LEFT_BEHIND'] = 'by an earlier job'\n"
+        "    return {'env': seen, 'cwd': os.getcwd(), 'tmp': tempfile.gettempdir()}\n"
+    )
+    first = pool.run(job(code, kwargs={"change": True}))
+    second = pool.run(job(code, kwargs={"change": False}))
+    for result in (first, second):
+        assert result["status"] == "success", result["error"]
+        value = result["return_value"]
+        assert set(value["env"]) <= {"PATH", "LANG", "HOME", "TMPDIR", "LC_CTYPE"}, value["env"]
+        assert value["env"]["HOME"] == value["env"]["TMPDIR"] == value["cwd"] == value["tmp"]
+    assert "LEFT_BEHIND" not in second["return_value"]["env"]
+    assert first["return_value"]["cwd"] != second["return_value"]["cwd"]  # a fresh directory

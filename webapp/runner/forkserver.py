@@ -261,6 +261,13 @@ class Server:
         # them so children do not copy those pages (copy-on-write) just to scan them.
         gc.freeze()
         gc.disable()
+        # Once for the server, inherited by every child: the environment a job starts from
+        # (nothing of the app's), and the seccomp filter (the server needs none of the denied
+        # calls). Doing either per child cost each job ~0.6 ms of CPU.
+        os.environ.clear()
+        os.environ.update({"LANG": "C.UTF-8", "PATH": "/usr/local/bin:/usr/bin:/bin"})
+        if self.seccomp is not None:
+            self.seccomp.load()
         self.prefork()
         self.send(
             {
@@ -327,7 +334,10 @@ class Server:
         else:
             self.clean_up(pid)
             self.prefork()
-        shutil.rmtree(job_dir, ignore_errors=True)
+        try:
+            os.rmdir(job_dir)  # most jobs leave nothing behind
+        except OSError:
+            shutil.rmtree(job_dir, ignore_errors=True)
 
     def child(self, job_read: int, write_end: int, job_dir: str) -> None:
         os.setsid()
@@ -340,18 +350,9 @@ class Server:
         os.closerange(high + 1, 65536)
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         os.chdir(job_dir)
-        os.environ.clear()
-        os.environ.update(
-            {
-                "HOME": job_dir,
-                "TMPDIR": job_dir,
-                "LANG": "C.UTF-8",
-                "PATH": "/usr/local/bin:/usr/bin:/bin",
-            }
-        )
+        os.environ["HOME"] = job_dir
+        os.environ["TMPDIR"] = job_dir
         tempfile.tempdir = job_dir
-        if self.seccomp is not None:
-            self.seccomp.load()
         with os.fdopen(job_read, "rb") as source:
             job = framing.read_frame(source)
         if job is None:
