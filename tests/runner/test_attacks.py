@@ -269,3 +269,18 @@ def test_a_job_sees_a_clean_environment_and_its_own_home(pool, monkeypatch):
         assert value["env"]["HOME"] == value["env"]["TMPDIR"] == value["cwd"] == value["tmp"]
     assert "LEFT_BEHIND" not in second["return_value"]["env"]
     assert first["return_value"]["cwd"] != second["return_value"]["cwd"]  # a fresh directory
+
+
+def test_the_spare_process_warm_up_leaves_no_trace_a_job_can_see(pool):
+    code = (
+        "import linecache, sys\n"
+        "def main():\n"
+        "    print('captured')\n"
+        "    return {'cached': sorted(linecache.cache), 'stdout': type(sys.stdout).__name__}\n"
+    )
+    logs = []
+    result = pool.run(job(code, script_id="probe"), logs.append)
+    assert result["status"] == "success", result["error"]
+    assert result["return_value"]["cached"] == ["<probe>"]
+    assert result["return_value"]["stdout"] == "LogWriter"
+    assert [entry["message"] for entry in logs] == ["captured"]

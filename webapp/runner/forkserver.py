@@ -353,6 +353,7 @@ class Server:
         os.environ["HOME"] = job_dir
         os.environ["TMPDIR"] = job_dir
         tempfile.tempdir = job_dir
+        harness.warm_up()  # while no one waits: see its docstring
         with os.fdopen(job_read, "rb") as source:
             job = framing.read_frame(source)
         if job is None:

@@ -137,7 +137,7 @@ def get_func(func_id: str):
 
 @api.post("/funcs/<func_id>/call")
 def call_func(func_id: str):
-    func = funcs_service.get_func(db.session, func_id)
+    func, code = funcs_service.get_func_and_code(db.session, func_id)
     data = json_object()
     seconds = result_cache.cache_seconds(func.options)
     if seconds and not _wants_stream():
@@ -145,7 +145,6 @@ def call_func(func_id: str):
         cached = result_cache.results.get(key, time.time())
         if cached is not None:
             return jsonify({**cached, "cached": True})
-    code = scripts_service.revision_code(db.session, func.script_id, func.version)
     record, job = runs_service.prepare_call(
         db.session,
         func,
