@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Func, ScriptRevision
@@ -54,19 +54,22 @@ def get_func(session: Session, func_id: str) -> Func:
     return func
 
 
+# Built once (the call path runs it on every call): the function and its revision's code.
+_FUNC_AND_CODE = (
+    select(Func, ScriptRevision.code)
+    .join(
+        ScriptRevision,
+        (ScriptRevision.script_id == Func.script_id) & (ScriptRevision.version == Func.version),
+    )
+    .where(Func.id == bindparam("func_id"))
+)
+
+
 def get_func_and_code(session: Session, func_id: str) -> tuple[Func, str]:
     """The published function and the code of its revision, in one query (the call path)."""
     row = None
     if isinstance(func_id, str) and len(func_id) < 130:
-        row = session.execute(
-            select(Func, ScriptRevision.code)
-            .join(
-                ScriptRevision,
-                (ScriptRevision.script_id == Func.script_id)
-                & (ScriptRevision.version == Func.version),
-            )
-            .where(Func.id == func_id)
-        ).first()
+        row = session.execute(_FUNC_AND_CODE, {"func_id": func_id}).first()
     if row is None:
         raise NotFound(N_("Function %(id)s is not published."), id=func_id)
     return row[0], row[1]
