@@ -510,20 +510,20 @@ class Server:
         """As a subreaper, orphans of the job become our children: find and kill them."""
         me = os.getpid()
         for _ in range(20):
+            self.reap()  # exited children stay listed (as zombies) until reaped
             found = False
             for entry in os.listdir("/proc"):
                 if not entry.isdigit():
                     continue
                 try:
                     with open(f"/proc/{entry}/stat") as handle:
-                        ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
-                except (OSError, IndexError, ValueError):
+                        fields = handle.read().rsplit(")", 1)[1].split()
+                except OSError:
                     continue
-                if ppid == me:
+                if int(fields[1]) == me and fields[0] != "Z":
                     found = True
                     with contextlib.suppress(ProcessLookupError, PermissionError):
                         os.kill(int(entry), signal.SIGKILL)
-            self.reap()
             if not found:
                 return
             time.sleep(0.01)
