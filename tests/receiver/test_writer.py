@@ -145,3 +145,15 @@ def test_points_still_queued_at_exit_are_stored_before_the_process_ends(tmp_path
     )
     assert int(result.stdout) >= 1000  # still queued when the script ended
     assert stored_count(tmp_path / "p.db") == 3000
+
+
+def test_a_closed_writer_starts_again_on_the_next_submit(tmp_path):
+    store = PointStore(tmp_path / "p.db")
+    writer = PointWriter(store)
+    writer.submit("metric", [metric(1)])
+    writer.close()
+    assert stored_count(tmp_path / "p.db") == 2
+    writer.submit("metric", [metric(2)])
+    assert writer.flush(timeout=10)
+    assert stored_count(tmp_path / "p.db") == 4
+    writer.close()

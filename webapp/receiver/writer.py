@@ -54,7 +54,6 @@ class PointWriter:
         self._closing = False
         self._thread: threading.Thread | None = None
         self._owner_pid = 0
-        atexit.register(self.close)
 
     def _ensure_thread(self) -> None:
         # Started on first use in each process: a thread made before gunicorn forks its
@@ -62,8 +61,12 @@ class PointWriter:
         if self._thread is not None and self._owner_pid == os.getpid():
             return
         self._owner_pid = os.getpid()
+        self._closing = False
         self._thread = threading.Thread(target=self._run, name="points-writer", daemon=True)
         self._thread.start()
+        # Registered only once there is something to drain, so an app that never received a
+        # write is not kept alive by the interpreter's exit hooks.
+        atexit.register(self.close)
 
     def submit(self, category: str, points: list[dict[str, Any]]) -> None:
         """Queue one request's points; waits (back-pressure) while the queue is full."""
@@ -103,11 +106,15 @@ class PointWriter:
         return self._pending_points
 
     def close(self, timeout: float = 30.0) -> None:
-        """Store what is queued, then stop the thread."""
+        """Store what is queued, then stop the thread (a later ``submit`` starts a new one)."""
         self.flush(timeout)
+        atexit.unregister(self.close)
         with self._changed:
             self._closing = True
+            thread, self._thread = self._thread, None
             self._changed.notify_all()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     def _run(self) -> None:
         while True:
