@@ -119,6 +119,19 @@ async function refresh() {
   renderLatest(result.series);
 }
 
+// 24-hour times and ISO dates, as in the table below (uPlot's default is 12-hour am/pm).
+// Columns: smallest tick step (s), tick label, then what to add when the year, month, day,
+// hour, minute or second rolls over, and 1 = append that to the label.
+const TIME_TICKS = [
+  [3600 * 24 * 365, "{YYYY}", null, null, null, null, null, null, 1],
+  [3600 * 24 * 28, "{YYYY}-{MM}", null, null, null, null, null, null, 1],
+  [3600 * 24, "{MM}-{DD}", "\n{YYYY}", null, null, null, null, null, 1],
+  [3600, "{HH}:{mm}", "\n{YYYY}-{MM}-{DD}", null, "\n{MM}-{DD}", null, null, null, 1],
+  [60, "{HH}:{mm}", "\n{YYYY}-{MM}-{DD}", null, "\n{MM}-{DD}", null, null, null, 1],
+  [1, ":{ss}", "\n{YYYY}-{MM}-{DD} {HH}:{mm}", null, "\n{MM}-{DD} {HH}:{mm}", null,
+    "\n{HH}:{mm}", null, 1],
+];
+
 function draw(series, from, to) {
   const host = $("chart");
   $("chart-empty").hidden = series.length > 0;
@@ -135,11 +148,11 @@ function draw(series, from, to) {
     width: host.clientWidth || 800,
     height: 340,
     scales: { x: { time: true, range: () => [Date.parse(from) / 1000, Date.parse(to) / 1000] } },
-    series: [{}, ...series.map((s, i) => ({
+    series: [{ value: "{YYYY}-{MM}-{DD} {HH}:{mm}:{ss}" }, ...series.map((s, i) => ({
       label: seriesLabel(s), stroke: PALETTE[i % PALETTE.length], width: 1.6, spanGaps: true,
       points: { show: s.points.length < 80 },
     }))],
-    axes: [{ stroke: "#8d96a7", grid: { stroke: "rgba(128,128,128,0.15)" } },
+    axes: [{ stroke: "#8d96a7", grid: { stroke: "rgba(128,128,128,0.15)" }, values: TIME_TICKS },
       { stroke: "#8d96a7", grid: { stroke: "rgba(128,128,128,0.15)" }, size: 60 }],
     legend: { live: true },
     cursor: { drag: { x: true, y: false } },
