@@ -157,3 +157,25 @@ def test_a_closed_writer_starts_again_on_the_next_submit(tmp_path):
     assert writer.flush(timeout=10)
     assert stored_count(tmp_path / "p.db") == 4
     writer.close()
+
+
+def test_a_request_the_store_cannot_take_does_not_sink_the_others_it_was_grouped_with(
+    tmp_path, caplog
+):
+    store = PointStore(tmp_path / "p.db")
+    writer = PointWriter(store)
+    real_write_many = store.write_many
+
+    def picky(batches):
+        if any(p["fields"].get("poison") for _c, points in batches for p in points):
+            raise ValueError("cannot store this")
+        return real_write_many(batches)
+
+    store.write_many = picky
+    with store._write_lock:  # the three requests queue up and go in one group
+        writer.submit("metric", [metric(1)])
+        writer.submit("metric", [{**metric(2), "fields": {"poison": 1.0}}])
+        writer.submit("metric", [metric(3)])
+    assert writer.flush(timeout=10)
+    assert stored_count(tmp_path / "p.db") == 4  # requests 1 and 3, two fields each
+    assert "dropped" in caplog.text

@@ -145,6 +145,13 @@ class PointWriter:
                 attempt += 1
                 time.sleep(pause)
             except Exception:
-                # Not something waiting fixes (the points themselves): keep the process serving.
-                log.exception("storing %d batches failed; they are dropped", len(batches))
+                # Not something waiting fixes: the points themselves. Store the requests one by
+                # one, so only the one at fault is dropped, and keep the process serving.
+                if len(batches) == 1:
+                    log.exception(
+                        "storing a batch of %d points failed; dropped", len(batches[0][1])
+                    )
+                    return
+                for batch in batches:
+                    self._store_with_retries([batch])
                 return
