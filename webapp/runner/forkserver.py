@@ -170,6 +170,13 @@ def build_seccomp_filter(seccomp):
     return filt
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is out (a pipe takes at most its buffer per call)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def apply_limits(limits: dict) -> None:
     pairs = {
         "cpu_seconds": resource.RLIMIT_CPU,
@@ -315,8 +322,12 @@ class Server:
         pid, job_write, read_end, job_dir = self.spare
         self.spare = None
         started = time.monotonic()
-        with os.fdopen(job_write, "wb") as pipe, contextlib.suppress(BrokenPipeError):
-            pipe.write(framing.encode(job))  # a dead spare is reported by supervise()
+        try:  # a dead spare is reported by supervise()
+            write_all(job_write, framing.encode(job))
+        except BrokenPipeError:
+            pass
+        finally:
+            os.close(job_write)
         outcome = self.supervise(job, pid, read_end, started)
         outcome["id"] = job["id"]
         outcome["type"] = "result"
