@@ -36,7 +36,9 @@ def server(tmp_path):
         process.stdin.write(framing.encode({"op": "run", "job": job}))
         process.stdin.flush()
         while True:
-            for message in reader.feed(os.read(process.stdout.fileno(), 65536)):
+            data = os.read(process.stdout.fileno(), 65536)
+            assert data, "the fork server went away"
+            for message in reader.feed(data):
                 if message.get("type") == "result":
                     return message
 
