@@ -82,19 +82,23 @@ def _utf8_trim(text: str, limit: int) -> str:
     return text if len(raw) <= limit else raw[:limit].decode("utf-8", "ignore")
 
 
-def _within_limits(point: dict[str, Any]) -> bool:
-    """Cheap test that no limit can be exceeded (a UTF-8 char is at most 4 bytes)."""
-    if len(point["measurement"]) * 4 > MAX_MEASUREMENT_BYTES:
-        return False
+def _within_limits(point: dict[str, Any], string_fields: bool = True) -> bool:
+    """Cheap test that no limit can be exceeded (a UTF-8 char is at most 4 bytes).
+
+    ``string_fields=False`` skips the string-field check, for bodies that cannot hold any.
+    """
     tags, fields = point["tags"], point["fields"]
-    if len(tags) > MAX_TAGS or len(fields) > MAX_FIELDS:
+    if (
+        len(point["measurement"]) * 4 > MAX_MEASUREMENT_BYTES
+        or len(tags) > MAX_TAGS
+        or len(fields) > MAX_FIELDS
+        or (tags and max(map(len, tags.values())) * 4 > MAX_TAG_VALUE_BYTES)
+    ):
         return False
-    for value in tags.values():
-        if len(value) * 4 > MAX_TAG_VALUE_BYTES:
-            return False
-    for value in fields.values():
-        if isinstance(value, str) and len(value) * 4 > MAX_STRING_FIELD_BYTES:
-            return False
+    if string_fields:
+        for value in fields.values():
+            if isinstance(value, str) and len(value) * 4 > MAX_STRING_FIELD_BYTES:
+                return False
     return True
 
 
@@ -234,15 +238,9 @@ def ingest(
         # The common body: metrics without a quote, so without string fields to drop. Only
         # points that might exceed a size limit take the full check.
         for point in points:
-            tags = point["tags"]
-            if (
-                len(point["measurement"]) * 4 > MAX_MEASUREMENT_BYTES
-                or len(tags) > MAX_TAGS
-                or len(point["fields"]) > MAX_FIELDS
-                or (tags and max(map(len, tags.values())) * 4 > MAX_TAG_VALUE_BYTES)
-            ):
+            if not _within_limits(point, string_fields=False):
                 _apply_limits(point, warnings, params.strict)
-                tags = point["tags"]
+            tags = point["tags"]
             if add_host and "host" not in tags:
                 tags["host"] = hostname
         return Result(points, warnings)
