@@ -12,7 +12,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     FUNCPAD_DATA_DIR=/data \
     FUNCPAD_BIND=0.0.0.0:8088
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends bubblewrap \
+    && apt-get install -y --no-install-recommends bubblewrap passt iproute2 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /app --shell /usr/sbin/nologin funcpad
 WORKDIR /app

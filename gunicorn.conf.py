@@ -2,9 +2,13 @@
 
 import os
 
-from webapp.config import parse_bind, parse_int
+from webapp.config import parse_bind, parse_int, parse_receiver_bind
 
 bind = [parse_bind("FUNCPAD_BIND", os.environ.get("FUNCPAD_BIND"))]
+# The embedded DataKit receiver's own port (only its paths answer there): scripts may reach it.
+receiver_bind = parse_receiver_bind(os.environ.get("FUNCPAD_RECEIVER_BIND"))
+if receiver_bind and receiver_bind not in bind:
+    bind.append(receiver_bind)
 # One worker by default: the runner pool (and so the concurrency limit) is per process.
 workers = parse_int("FUNCPAD_WORKERS", os.environ.get("FUNCPAD_WORKERS"), 1, minimum=1)
 threads = parse_int("FUNCPAD_THREADS", os.environ.get("FUNCPAD_THREADS"), 16, minimum=1)

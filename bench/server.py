@@ -55,6 +55,7 @@ def gunicorn(data_dir: Path, *, scheduler: bool = False) -> Iterator[tuple[str, 
         **os.environ,
         "FUNCPAD_DATA_DIR": str(data_dir),
         "FUNCPAD_BIND": f"127.0.0.1:{port}",
+        "FUNCPAD_RECEIVER_BIND": f"127.0.0.1:{free_port()}",
         "FUNCPAD_SCHEDULER": "on" if scheduler else "off",
     }
     server = subprocess.Popen(

@@ -39,12 +39,14 @@ npm run --silent build
 log "compiling translations"
 .venv/bin/pybabel -q compile -d translations
 
-# Debian packages. The sandbox: bubblewrap, and (when the app runs as root, so scripts run as
+# Debian packages. The sandbox: bubblewrap, passt and iproute2 (its network), and (when the app runs as root, so scripts run as
 # unprivileged uids that cannot read an interpreter under /root) Debian's python3 with requests
 # and seccomp. The tests: chromium (browser suite), PostgreSQL (tests/postgres) and
 # victoria-metrics (line-protocol interop).
 missing=()
 command -v bwrap >/dev/null || missing+=(bubblewrap)
+command -v pasta >/dev/null || missing+=(passt)  # the "internet" network policy
+command -v ip >/dev/null || [[ -x /usr/sbin/ip ]] || missing+=(iproute2)
 if [[ $(id -u) == 0 ]]; then
   [[ -x /usr/bin/python3 ]] || missing+=(python3)
   /usr/bin/python3 -c 'import requests' 2>/dev/null || missing+=(python3-requests)

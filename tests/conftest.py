@@ -180,6 +180,7 @@ def running_server(
         **os.environ,
         "FUNCPAD_DATA_DIR": str(data_dir),
         "FUNCPAD_BIND": f"127.0.0.1:{port}",
+        "FUNCPAD_RECEIVER_BIND": f"127.0.0.1:{free_port()}",
         "FUNCPAD_SCHEDULER": "off",
         "FUNCPAD_ADMIN_USERNAME": LIVE_ADMIN[0],
         "FUNCPAD_ADMIN_PASSWORD": LIVE_ADMIN[1],

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SECRET_KEY_FILE = "secret_key"
 DEFAULT_BIND = "127.0.0.1:8088"
+NETWORK_POLICIES = ("internet", "none", "host")  # the first is the default
+DEFAULT_RECEIVER_BIND = "127.0.0.1:9529"  # where a DataKit agent listens
 
 
 class ConfigError(ValueError):
@@ -43,6 +45,14 @@ def parse_int(name: str, raw: str | None, default: int, minimum: int = 0) -> int
     if value < minimum:
         raise ConfigError(f"{name} must be >= {minimum} (got {value})")
     return value
+
+
+def parse_receiver_bind(raw: str | None) -> str | None:
+    """HOST:PORT of the DataKit-only listener, or None for ``off``."""
+    value = (raw or "").strip()
+    if value.lower() in ("off", "none", "no", "0", "false"):
+        return None
+    return parse_bind("FUNCPAD_RECEIVER_BIND", value or DEFAULT_RECEIVER_BIND)
 
 
 def parse_choice(name: str, raw: str | None, choices: tuple[str, ...]) -> str:
@@ -111,6 +121,7 @@ def load_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
     return {
         "FUNCPAD_DATA_DIR": str(data_dir),
         "FUNCPAD_BIND": parse_bind("FUNCPAD_BIND", env.get("FUNCPAD_BIND")),
+        "FUNCPAD_RECEIVER_BIND": parse_receiver_bind(env.get("FUNCPAD_RECEIVER_BIND")),
         "FUNCPAD_SCHEDULER": parse_bool("FUNCPAD_SCHEDULER", env.get("FUNCPAD_SCHEDULER"), True),
         "FUNCPAD_TIMEZONE": parse_timezone("FUNCPAD_TIMEZONE", env.get("FUNCPAD_TIMEZONE")),
         "FUNCPAD_ADMIN_USERNAME": (env.get("FUNCPAD_ADMIN_USERNAME") or "").strip() or None,
@@ -145,6 +156,18 @@ def load_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
         "FUNCPAD_SANDBOX_PYTHON": (env.get("FUNCPAD_SANDBOX_PYTHON") or "").strip() or None,
         "FUNCPAD_SANDBOX_MEMORY_MB": parse_int(
             "FUNCPAD_SANDBOX_MEMORY_MB", env.get("FUNCPAD_SANDBOX_MEMORY_MB"), 1024, minimum=64
+        ),
+        "FUNCPAD_SANDBOX_NETWORK": parse_choice(
+            "FUNCPAD_SANDBOX_NETWORK", env.get("FUNCPAD_SANDBOX_NETWORK"), NETWORK_POLICIES
+        ),
+        "FUNCPAD_SANDBOX_TMP_MB": parse_int(
+            "FUNCPAD_SANDBOX_TMP_MB", env.get("FUNCPAD_SANDBOX_TMP_MB"), 256, minimum=1
+        ),
+        "FUNCPAD_SANDBOX_TMP_FILES": parse_int(
+            "FUNCPAD_SANDBOX_TMP_FILES", env.get("FUNCPAD_SANDBOX_TMP_FILES"), 16384, minimum=16
+        ),
+        "FUNCPAD_RUN_RESULT_MAX_KB": parse_int(
+            "FUNCPAD_RUN_RESULT_MAX_KB", env.get("FUNCPAD_RUN_RESULT_MAX_KB"), 1024, minimum=1
         ),
         "FUNCPAD_TASK_RECORD_MAX_DAYS": parse_int(
             "FUNCPAD_TASK_RECORD_MAX_DAYS", env.get("FUNCPAD_TASK_RECORD_MAX_DAYS"), 30

@@ -256,9 +256,12 @@ def test_a_job_sees_a_clean_environment_and_its_own_home(pool, monkeypatch):
         "import os, tempfile\n"
         "def main(change):\n"
         "    seen = dict(os.environ)\n"
+        "    found = sorted(os.listdir('.'))\n"
         "    if change:\n"
         "        os.environ['LEFT_BEHIND'] = 'by an earlier job'\n"
-        "    return {'env': seen, 'cwd': os.getcwd(), 'tmp': tempfile.gettempdir()}\n"
+        "        open('left-behind.txt', 'w').write('x')\n"
+        "    return {'env': seen, 'cwd': os.getcwd(), 'tmp': tempfile.gettempdir(),\n"
+        "            'found': found}\n"
     )
     first = pool.run(job(code, kwargs={"change": True}))
     second = pool.run(job(code, kwargs={"change": False}))
@@ -268,7 +271,7 @@ def test_a_job_sees_a_clean_environment_and_its_own_home(pool, monkeypatch):
         assert set(value["env"]) <= {"PATH", "LANG", "HOME", "TMPDIR", "LC_CTYPE"}, value["env"]
         assert value["env"]["HOME"] == value["env"]["TMPDIR"] == value["cwd"] == value["tmp"]
     assert "LEFT_BEHIND" not in second["return_value"]["env"]
-    assert first["return_value"]["cwd"] != second["return_value"]["cwd"]  # a fresh directory
+    assert second["return_value"]["found"] == []  # a fresh, empty directory each time
 
 
 def test_the_spare_process_warm_up_leaves_no_trace_a_job_can_see(pool):

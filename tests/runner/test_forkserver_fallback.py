@@ -3,14 +3,13 @@ kill(-1), so it kills the job's process group and every orphan it adopted as sub
 
 import json
 import os
-import subprocess
 import sys
 import time
 
 import pytest
 
-from webapp.runner import framing
-from webapp.runner.sandbox import prepare_runtime
+from webapp.runner.pool import Slot
+from webapp.runner.sandbox import LaunchPlan, prepare_runtime
 
 SPAWN_ESCAPEE = (
     "import os, subprocess\n"
@@ -20,34 +19,37 @@ SPAWN_ESCAPEE = (
 )
 
 
+class PlainSandbox:
+    """Launches the zygote with no layer at all: the degraded fallback, as the app runs it."""
+
+    def __init__(self, runtime, tmp_root) -> None:
+        self.runtime = runtime
+        self.tmp_root = tmp_root
+
+    def launch_plan(self, _slot, _preload=True, _endpoints=()):
+        config = {
+            "preload": False,
+            "seccomp": False,
+            "kill_all": False,
+            "tmp_root": str(self.tmp_root),
+        }
+        argv = [sys.executable, "-I", str(self.runtime / "forkserver.py"), json.dumps(config)]
+        return LaunchPlan(argv=argv, preexec_fn=None, kill_all=False)
+
+
 @pytest.fixture
 def server(tmp_path):
     runtime = prepare_runtime(tmp_path / "runtime")
-    config = {"preload": False, "seccomp": False, "kill_all": False, "tmp_root": str(tmp_path)}
-    process = subprocess.Popen(
-        [sys.executable, "-I", str(runtime / "forkserver.py"), json.dumps(config)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        cwd=str(runtime),
-    )
-    reader = framing.FrameReader()
+    slot = Slot(PlainSandbox(runtime, tmp_path), 0)
 
     def call(job: dict) -> dict:
-        process.stdin.write(framing.encode({"op": "run", "job": job}))
-        process.stdin.flush()
-        while True:
-            data = os.read(process.stdout.fileno(), 65536)
-            assert data, "the fork server went away"
-            for message in reader.feed(data):
-                if message.get("type") == "result":
-                    return message
+        return slot.run(job, None)
 
-    for message in reader.feed(os.read(process.stdout.fileno(), 65536)):
-        assert message["type"] == "ready"
-    call.pid = process.pid
+    slot.ensure_started()
+    call.pid = slot.info["pid"]
+    call.tmp_root = tmp_path
     yield call
-    process.stdin.close()
-    process.wait(10)
+    slot.kill()
 
 
 def job(code: str, n: int) -> dict:
@@ -92,6 +94,9 @@ def test_after_each_job_only_the_next_spare_process_is_left(server):
         if alive(pid) and parent_of(pid) == server.pid
     ]
     assert len(children) == 1  # the spare waiting for the next job
+    # Each job's directory is removed with it; only the spare's (empty) one is left.
+    left = [p for p in server.tmp_root.iterdir() if p.name.startswith("job-")]
+    assert len(left) == 1 and list(left[0].iterdir()) == []
 
 
 def parent_of(pid: int) -> int | None:

@@ -95,3 +95,26 @@ def test_unknown_connector_is_a_clear_error():
     assert result["error"]["type"] == "ConnectorNotFound"
     assert "datakit" in result["error"]["message"]
     assert result["error"]["line"] == 2
+
+
+def test_a_huge_line_is_sent_in_bounded_pieces_within_the_budget():
+    code = "import sys\ndef main():\n    sys.stdout.write('é' * 100_000)\n    return 1\n"
+    result, logs = run(code, log_limit=1024 * 1024)
+    assert result["status"] == "success"
+    assert "".join(logs) == "é" * 100_000
+    assert max(len(line) for line in logs) <= 16 * 1024
+    small, cut = run(code, log_limit=40_000)  # 2 bytes per character, plus 48 per line
+    assert small["log_truncated"] is True
+    assert sum(len(line.encode()) + 48 for line in cut) <= 40_000
+
+
+def test_an_exception_whose_str_raises_is_still_a_failure():
+    code = (
+        "class Odd(Exception):\n"
+        "    def __str__(self):\n"
+        "        raise RuntimeError('no')\n"
+        "def main():\n"
+        "    raise Odd()\n"
+    )
+    result, _ = run(code)
+    assert result["status"] == "failure" and result["error"]["type"] == "Exception"

@@ -37,8 +37,28 @@ def test_sandbox_page_is_for_admins(auth_client, app):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "bubblewrap" in html and "seccomp" in html
+    # The network policy and what it opens: the default connector's endpoint, the receiver's
+    # own listener (not the app's port).
+    assert 'id="network-policy">internet<' in html
+    assert "<code>127.0.0.1:9529</code>" in html
+    assert "Private /tmp" in html
     runner = app.test_cli_runner()
     runner.invoke(args=["create-user", "viewer", "--password", "viewer-password"])
     other = app.test_client()
     log_in(other, "viewer", "viewer-password")
     assert other.get("/admin/sandbox").status_code == 403
+
+
+def test_the_host_network_policy_is_a_warning_on_the_page_and_in_healthz(data_dir):
+    from tests.conftest import app_config
+    from webapp import create_app
+
+    app = create_app(app_config(data_dir, FUNCPAD_SANDBOX_NETWORK="host"))
+    client = app.test_client()
+    sandbox = client.get("/healthz").json["sandbox"]
+    assert sandbox["network"] == "host"
+    assert any(w.startswith("network: scripts share the host") for w in sandbox["warnings"])
+    log_in(client)
+    html = client.get("/admin/sandbox").get_data(as_text=True)
+    assert 'id="network-policy">host<' in html
+    assert "network: scripts share the host" in html  # drawn as an alert

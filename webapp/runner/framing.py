@@ -8,6 +8,21 @@ from typing import Any
 
 HEADER = struct.Struct(">I")
 MAX_FRAME = 64 * 1024 * 1024
+# A printed line costs its UTF-8 bytes plus this much of the run's log budget: what the stored
+# log and the live stream spend per line besides the text (time, separators, JSON).
+LOG_LINE_COST = 48
+MAX_LOG_LINE = 16 * 1024  # characters; longer lines are sent in pieces of this size
+
+
+class FrameTooLarge(ValueError):
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"a message of {size} bytes exceeds the limit of {limit} bytes")
+        self.size = size
+        self.limit = limit
+
+
+def log_cost(message: str) -> int:
+    return len(message.encode("utf-8", "replace")) + LOG_LINE_COST
 
 
 def encode(message: dict[str, Any]) -> bytes:
@@ -18,16 +33,18 @@ def encode(message: dict[str, Any]) -> bytes:
 class FrameReader:
     """Feed bytes in, get complete messages out (partial frames wait for more bytes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_frame: int = MAX_FRAME) -> None:
         self._buffer = bytearray()
+        self.max_frame = max_frame
 
     def feed(self, data: bytes) -> list[dict[str, Any]]:
+        """Complete messages so far; FrameTooLarge as soon as a header announces too much."""
         self._buffer += data
         messages = []
         while len(self._buffer) >= HEADER.size:
             (size,) = HEADER.unpack_from(self._buffer)
-            if size > MAX_FRAME:
-                raise ValueError(f"frame of {size} bytes exceeds the limit")
+            if size > self.max_frame:
+                raise FrameTooLarge(size, self.max_frame)
             if len(self._buffer) < HEADER.size + size:
                 break
             body = bytes(self._buffer[HEADER.size : HEADER.size + size])

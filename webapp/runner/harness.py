@@ -20,16 +20,19 @@ from collections.abc import Callable
 from typing import Any
 
 try:  # inside the sandbox the SDK is a top-level package; in the app it lives in webapp.sdk
+    import framing
     from sdk.datakit import DataKit
     from sdk.dff import DFFNamespace
 except ImportError:  # pragma: no cover - exercised by in-process tests
+    from webapp.runner import framing
     from webapp.sdk.datakit import DataKit
     from webapp.sdk.dff import DFFNamespace
 
 # Connector types a script can open with DFF.SRC(id): type -> helper class.
 CONNECTOR_FACTORIES: dict[str, Callable[..., Any]] = {"datakit": DataKit}
 
-MAX_RETURN_BYTES = 1024 * 1024
+MAX_RETURN_BYTES = 1024 * 1024  # the default; a job's "result_limit" overrides it
+MAX_ERROR_TEXT = 64 * 1024  # an exception's message and traceback, each
 _safe_repr = reprlib.Repr()
 _safe_repr.maxstring = 2000
 _safe_repr.maxother = 2000
@@ -60,9 +63,9 @@ class LogWriter(io.TextIOBase):
         while "\n" in self._buffer:
             line, self._buffer = self._buffer.split("\n", 1)
             self._send(line)
-        if len(self._buffer) > 64 * 1024:  # a huge line without a newline
-            self._send(self._buffer)
-            self._buffer = ""
+        while len(self._buffer) > framing.MAX_LOG_LINE:  # a huge line without a newline
+            self._send(self._buffer[: framing.MAX_LOG_LINE])
+            self._buffer = self._buffer[framing.MAX_LOG_LINE :]
         return len(text)
 
     def flush(self) -> None:
@@ -74,17 +77,20 @@ class LogWriter(io.TextIOBase):
             self._buffer = ""
 
     def _send(self, line: str) -> None:
-        if self._remaining <= 0:
-            self.truncated = True
+        if self.truncated:
             return
         for secret in self._secrets:
             line = line.replace(secret, "*****")
-        self._remaining -= len(line.encode("utf-8", "replace")) + 1
+        cost = framing.log_cost(line)
+        if cost > self._remaining:  # the supervisor counts the same way and adds the marker
+            self.truncated = True
+            return
+        self._remaining -= cost
         self._emit({"type": "log", "time": time.time(), "message": line})
 
 
-def json_safe(value: Any) -> Any:
-    """The value itself when JSON can carry it (within 1 MiB), else a bounded repr."""
+def json_safe(value: Any, limit: int = MAX_RETURN_BYTES) -> Any:
+    """The value itself when JSON can carry it (within ``limit`` bytes), else a bounded repr."""
     try:
         encoded = json.dumps(value, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError, RecursionError, OverflowError):
@@ -92,7 +98,7 @@ def json_safe(value: Any) -> Any:
             return _safe_repr.repr(value)
         except Exception as exc:  # a __repr__ that raises
             return f"<unrepresentable {type(value).__name__}: {exc.__class__.__name__}>"
-    if len(encoded) > MAX_RETURN_BYTES:
+    if len(encoded.encode("utf-8", "replace")) > limit:
         return _safe_repr.repr(value) + f"  [return value truncated: {len(encoded)} bytes as JSON]"
     return value
 
@@ -107,11 +113,17 @@ def describe_error(exc: BaseException, filename: str) -> dict[str, Any]:
     lines += traceback.format_list(frames)
     lines += traceback.format_exception_only(type(exc), exc)
     return {
-        "type": type(exc).__name__,
-        "message": str(exc),
-        "traceback": "".join(lines),
+        "type": type(exc).__name__[:200],
+        "message": _bounded(str(exc)),
+        "traceback": _bounded("".join(lines)),
         "line": line,
     }
+
+
+def _bounded(text: str) -> str:
+    if len(text) <= MAX_ERROR_TEXT:
+        return text
+    return text[:MAX_ERROR_TEXT] + f"\n[truncated: {len(text)} characters in all]"
 
 
 def peak_memory_kb() -> int:
@@ -155,10 +167,14 @@ def run_job(
         if job.get("mode") == "extract":
             result["funcs"] = list(dff.exported.values())
         else:
-            result["return_value"] = json_safe(_call(module_globals, job))
+            limit = int(job.get("result_limit", MAX_RETURN_BYTES))
+            result["return_value"] = json_safe(_call(module_globals, job), limit)
     except BaseException as exc:
         result["status"] = "failure"
-        result["error"] = describe_error(exc, filename)
+        try:
+            result["error"] = describe_error(exc, filename)
+        except Exception:  # an exception whose __str__ or __repr__ raises
+            result["error"] = {"type": "Exception", "message": "", "traceback": "", "line": None}
     finally:
         log.close_line()
         sys.stdout, sys.stderr = saved_streams

@@ -1,10 +1,11 @@
-"""Host side: a fixed number of slots, each a fork server process, and a FIFO queue in front.
+"""Host side: a fixed number of slots, each a zygote process, and a FIFO queue in front.
 
-``RunnerPool.run(job, on_log)`` blocks the calling thread until the job's result arrives; jobs
-beyond the concurrency limit wait in arrival order (never dropped). A slot whose fork server dies
-(a script killed it, or it crashed) is restarted for the next job; a slot that does not answer
-within the job's timeout plus a grace period is killed as a whole (its bubblewrap takes the PID
-namespace with it). Fork servers start lazily and stay warm.
+``RunnerPool.run(job, on_log)`` blocks the calling thread until the job's record is decided;
+jobs beyond the concurrency limit wait in arrival order (never dropped). Each slot's zygote
+hands over a spare process per job (``forkserver.py``); the calling thread supervises that
+process itself (``supervisor.py``). A slot whose zygote dies (a script killed it, or it crashed)
+or stops answering is killed as a whole (its bubblewrap takes the PID namespace with it) and
+restarted for the next job. Zygotes start lazily and stay warm.
 """
 
 from __future__ import annotations
@@ -12,21 +13,22 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import os
 import queue
 import signal
+import socket
 import subprocess
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from webapp.runner import framing
+from webapp.runner import network
 from webapp.runner.sandbox import Sandbox
+from webapp.runner.supervisor import JobSupervisor, Spare, ZygoteGone, failure, receive
 
 log = logging.getLogger(__name__)
 
-HOST_GRACE_SECONDS = 5.0
 START_TIMEOUT_SECONDS = 30.0
 LogCallback = Callable[[dict[str, Any]], None]
 _LAUNCHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runner-launcher")
@@ -36,139 +38,132 @@ class SlotFailure(RuntimeError):
     pass
 
 
-def failure(kind: str, message: str, status: str = "failure") -> dict[str, Any]:
-    return {
-        "status": status,
-        "return_value": None,
-        "duration_ms": None,
-        "peak_memory_kb": None,
-        "error": {"type": kind, "message": message, "traceback": "", "line": None},
-    }
-
-
 class Slot:
-    """One fork server process and the job it is running."""
+    """One zygote process, its control socket and the spare it has handed over."""
 
     def __init__(self, sandbox: Sandbox, index: int) -> None:
         self.sandbox = sandbox
         self.index = index
-        # False: plain spawning, a fresh process (importing nothing ahead) for every job.
+        # False: plain spawning, a fresh zygote (importing nothing ahead) for every job.
         self.persistent = True
         self.process: subprocess.Popen | None = None
+        self.control: socket.socket | None = None
+        self.spare: Spare | None = None
         self.job_id: str | None = None
         self.info: dict[str, Any] = {}
-        self._lock = threading.Lock()
-        self._inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.endpoints: tuple = ()  # the connector endpoints its network was opened for
+        self._cancel_read, self._cancel_write = os.pipe()
+        os.set_blocking(self._cancel_read, False)
 
-    def ensure_started(self) -> None:
+    def ensure_started(self, endpoints: tuple = ()) -> None:
         if self.process is not None and self.process.poll() is None:
-            return
-        plan = self.sandbox.launch_plan(self.index, preload=self.persistent)
-        # bwrap --die-with-parent uses PR_SET_PDEATHSIG, which fires when the *thread* that
-        # started it ends; start every server from one thread that lives as long as the app.
-        self.process = _LAUNCHER.submit(
-            subprocess.Popen,
-            plan.argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=plan.preexec_fn,
-            cwd="/",
-            start_new_session=True,
-        ).result()
-        self._inbox = queue.Queue()
-        threading.Thread(
-            target=self._pump,
-            args=(self.process, self._inbox),
-            daemon=True,
-            name=f"runner-slot-{self.index}",
-        ).start()
-        ready = self._read(START_TIMEOUT_SECONDS)
-        if ready is None or ready.get("type") != "ready":
+            if endpoints == self.endpoints:
+                return
+            log.info("runner slot %s: connector endpoints changed; restarting it", self.index)
+        self.kill()
+        plan = self.sandbox.launch_plan(self.index, self.persistent, endpoints)
+        self.endpoints = endpoints
+        app_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            # bwrap --die-with-parent uses PR_SET_PDEATHSIG, which fires when the *thread*
+            # that started it ends; start every zygote from one thread that lives as long as
+            # the app. The environment is empty: bwrap's own process (PID 1 inside the
+            # sandbox) keeps what it was started with, and a job can read that.
+            self.process = _LAUNCHER.submit(
+                subprocess.Popen,
+                plan.argv,
+                stdin=zygote_end.fileno(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                preexec_fn=plan.preexec_fn,
+                env=plan.env,
+                cwd="/",
+                start_new_session=True,
+            ).result()
+        finally:
+            zygote_end.close()
+        self.control = app_end
+        try:
+            ready = receive(app_end, START_TIMEOUT_SECONDS)
+        except ZygoteGone:
+            ready = None
+        if ready is None or ready[0].get("type") != "ready":
             self.kill()
-            raise SlotFailure(f"the fork server of slot {self.index} did not start")
-        self.info = ready
+            raise SlotFailure(f"the zygote of slot {self.index} did not start")
+        self.info = ready[0]
 
-    @staticmethod
-    def _pump(process: subprocess.Popen, inbox: queue.Queue) -> None:
-        """Move frames from the fork server's stdout into the inbox; None marks its end."""
-        try:
-            while (message := framing.read_frame(process.stdout)) is not None:
-                inbox.put(message)
-        except Exception:  # a broken stream is the same as a dead server
-            log.debug("slot reader stopped", exc_info=True)
-        inbox.put(None)
+    def take_spare(self) -> Spare:
+        """The newest live spare process the zygote has handed over (waiting for one)."""
+        timeout: float | None = 0
+        while True:
+            message = receive(self.control, timeout)
+            if message is None:
+                if self.spare is not None:
+                    spare, self.spare = self.spare, None
+                    return spare
+                timeout = START_TIMEOUT_SECONDS if timeout == 0 else None
+                if timeout is None:
+                    raise ZygoteGone("the zygote handed over no process to run the job")
+                continue
+            body, fds = message
+            if body.get("type") == "spare" and len(fds) == 2:
+                if self.spare is not None:
+                    self.spare.close()
+                self.spare = Spare(int(body["pid"]), fds[0], fds[1])
+                timeout = 0
+            else:
+                for fd in fds:
+                    os.close(fd)
+                if body.get("type") == "exited" and self.spare and body["pid"] == self.spare.pid:
+                    self.spare.close()  # it died while idle (the OOM killer, say)
+                    self.spare = None
 
-    def _read(self, timeout: float) -> dict[str, Any] | None:
-        """Next frame from the fork server, or None when it died or stayed silent too long."""
-        try:
-            return self._inbox.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    def send(self, message: dict[str, Any]) -> None:
-        with self._lock:
-            self.process.stdin.write(framing.encode(message))
-            self.process.stdin.flush()
-
-    def run(self, job: dict[str, Any], on_log: LogCallback | None) -> dict[str, Any]:
-        self.ensure_started()
+    def run(
+        self, job: dict[str, Any], on_log: LogCallback | None, endpoints: tuple = ()
+    ) -> dict[str, Any]:
+        self.ensure_started(endpoints)
+        with contextlib.suppress(BlockingIOError):
+            os.read(self._cancel_read, 64)  # a stop that came too late for the last job
         self.job_id = job["id"]
         try:
-            self.send({"op": "run", "job": job})
-            deadline = time.monotonic() + float(job["timeout"]) + HOST_GRACE_SECONDS
-            while True:
-                message = self._read(max(deadline - time.monotonic(), 0.01))
-                if message is None:
-                    alive = self.process is not None and self.process.poll() is None
-                    self.kill()
-                    if alive or time.monotonic() >= deadline:
-                        return failure(
-                            "TimeoutError",
-                            "the sandbox stopped answering and was killed",
-                            status="timeout",
-                        )
-                    return failure(
-                        "ProcessDied",
-                        "the sandbox process died during the run "
-                        "(did the script kill its parent?); it was restarted",
-                    )
-                if message.get("type") == "log":
-                    if on_log is not None:
-                        on_log({"time": message.get("time"), "message": message.get("message")})
-                elif message.get("type") == "result" and message.get("id") == job["id"]:
-                    message.pop("type", None)
-                    message.pop("id", None)
-                    return message
-        except (BrokenPipeError, OSError) as exc:
+            spare = self.take_spare()
+            return JobSupervisor(job, spare, self.control, self._cancel_read, on_log).run()
+        except ZygoteGone as exc:
+            log.info("runner slot %s: %s; restarting it", self.index, exc)
             self.kill()
-            return failure("ProcessDied", f"the sandbox process went away: {exc}")
+            return failure(
+                "ProcessDied",
+                "the sandbox process died during the run "
+                "(did the script kill its parent?); it was restarted",
+            )
         finally:
             self.job_id = None
             if not self.persistent:
                 self.kill()
 
     def cancel(self, job_id: str) -> bool:
-        if self.job_id != job_id or self.process is None:
+        if self.job_id != job_id:
             return False
-        try:
-            self.send({"op": "cancel", "id": job_id})
-        except OSError:
-            return False
+        os.write(self._cancel_write, b"x")
         return True
 
     def kill(self) -> None:
         process, self.process = self.process, None
+        control, self.control = self.control, None
+        if self.spare is not None:
+            self.spare.close()
+            self.spare = None
+        if control is not None:
+            control.close()
         if process is None:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            # The fork server leads its own session; bwrap takes its PID namespace along.
+            # The zygote's launcher leads its own session; bwrap takes its PID namespace along.
+            os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             process.send_signal(signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(5)
-        for stream in (process.stdin, process.stdout):
-            with contextlib.suppress(Exception):
-                stream.close()
 
 
 class RunnerPool:
@@ -186,6 +181,17 @@ class RunnerPool:
         self._ids = itertools.count(1)
         self._waiting = 0
         self._lock = threading.Lock()
+        self.endpoints: tuple = ()
+        self.endpoints_checked_at = 0.0
+
+    def network_plan(self):
+        """What scripts can reach now (``network.NetworkPlan``), for the Sandbox page."""
+        return network.plan_for(self.layers.network, self.endpoints)
+
+    def set_endpoints(self, endpoints) -> None:
+        """The connector endpoints scripts may reach; slots reopen their network before their
+        next job when the set changes (``network.py``)."""
+        self.endpoints = tuple(sorted(set(endpoints), key=lambda e: (e.host, e.port)))
 
     @property
     def layers(self):
@@ -206,7 +212,7 @@ class RunnerPool:
         def start() -> None:
             slot = self._idle.get()
             try:
-                slot.ensure_started()
+                slot.ensure_started(self.endpoints)
             except Exception:  # reported on first use
                 log.exception("warming up the runner failed")
             finally:
@@ -225,6 +231,7 @@ class RunnerPool:
             return failure("SandboxUnavailable", self.sandbox.layers.reason)
         job.setdefault("id", f"job-{next(self._ids)}")
         job.setdefault("limits", self.sandbox.limits(float(job["timeout"])))
+        job.setdefault("result_limit", self.sandbox.config.result_bytes)
         with self._lock:
             self._waiting += 1
         slot = self._idle.get()  # FIFO: waiters are served in arrival order
@@ -232,7 +239,7 @@ class RunnerPool:
             self._waiting -= 1
         try:
             try:
-                return slot.run(job, on_log)
+                return slot.run(job, on_log, self.endpoints)
             except SlotFailure as exc:
                 if not slot.persistent:
                     return failure("SandboxUnavailable", str(exc))
@@ -240,7 +247,7 @@ class RunnerPool:
                 # try once more with a plain process that imports nothing ahead.
                 self.use_plain_spawning(str(exc))
                 try:
-                    return slot.run(job, on_log)
+                    return slot.run(job, on_log, self.endpoints)
                 except SlotFailure as again:
                     return failure("SandboxUnavailable", str(again))
         finally:

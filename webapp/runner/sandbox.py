@@ -2,9 +2,14 @@
 
 Layers, each detected at start and reported (``/healthz``, the Sandbox admin page):
 
-- ``bubblewrap``: the fork server runs in its own mount, PID, IPC and UTS namespaces with a
-  read-only system, a private /tmp, and no view of the data directory. bwrap is always started
-  *after* dropping to the job uid (a root-started bwrap would leave the script root on the host).
+- ``bubblewrap``: the zygote runs in its own user, mount, PID, IPC and UTS namespaces (and a
+  network namespace unless ``FUNCPAD_SANDBOX_NETWORK=host``) with a read-only system and no view
+  of the data directory; each job then gets a mount and IPC namespace and a capped ``/tmp`` of
+  its own (``confine.py``). bwrap is always started *after* dropping to the slot's uid (a
+  root-started bwrap would leave the script root on the host) and with an empty environment
+  (bwrap's own process, PID 1 inside, is readable by the job).
+- ``network``: see ``network.py`` (internet through pasta with the host's loopback and private
+  ranges blocked, none, or host).
 - ``uid``: when the app runs as root, each slot runs as its own unprivileged uid (setgroups,
   setgid, setuid), so RLIMIT_NPROC applies and the 0600 database and key are unreadable.
 - ``rlimits``: CPU seconds, address space, processes, file size, open files, no core dumps.
@@ -27,11 +32,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from webapp.runner import network
+
 log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SDK_DIR = PACKAGE_DIR.parent / "sdk"
-CHILD_SIDE_FILES = ("forkserver.py", "harness.py", "framing.py")
+CHILD_SIDE_FILES = ("forkserver.py", "harness.py", "framing.py", "confine.py", "netsetup.py")
+SLOT_TMP_BYTES = 1024 * 1024  # the zygote's own /tmp; each job mounts its own over it
 RUNTIME_MOUNT = "/funcpad"
 DEBIAN_PYTHON = "/usr/bin/python3"
 
@@ -47,6 +55,10 @@ class SandboxConfig:
     file_bytes: int = 64 * 1024 * 1024
     open_files: int = 256
     mode: str = "forkserver"  # or "spawn": a fresh process per job (the fallback)
+    network: str = "internet"  # see network.py: internet, none or host
+    tmp_bytes: int = 256 * 1024 * 1024
+    tmp_inodes: int = 16384
+    result_bytes: int = 1024 * 1024
 
 
 @dataclass
@@ -64,6 +76,11 @@ class SandboxLayers:
     seccomp: bool = False
     seccomp_detail: str = ""
     forkserver: bool = True
+    network: str = ""
+    network_detail: str = ""
+    private_tmp: bool = False
+    private_tmp_detail: str = ""
+    memory_detail: str = ""
     insecure: bool = False
     warnings: list[str] = field(default_factory=list)
 
@@ -84,7 +101,9 @@ def prepare_runtime(root: Path | None = None) -> Path:
         shutil.copyfile(PACKAGE_DIR / name, base / name)
     for source in SDK_DIR.glob("*.py"):
         shutil.copyfile(source, base / "sdk" / source.name)
-    for path in [base, base / "sdk", *base.rglob("*.py")]:
+    # Name resolution in the "internet" network mode goes to pasta's DNS forwarder.
+    (base / "resolv.conf").write_text(f"nameserver {network.DNS_FORWARDER}\n")
+    for path in [base, base / "sdk", base / "resolv.conf", *base.rglob("*.py")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     return base
 
@@ -100,12 +119,28 @@ def drop_privileges(uid: int) -> Callable[[], None]:
     return preexec
 
 
-def bwrap_command(python: str, runtime_dir: Path) -> list[str]:
-    """bubblewrap arguments: read-only system, private /tmp and /proc, only the runtime bound."""
+def bwrap_command(
+    python: str, runtime_dir: Path, net: str = "none", inner_uid: int | None = None
+) -> list[str]:
+    """bubblewrap arguments: read-only system, private /tmp and /proc, only the runtime bound.
+
+    ``net``: "host" and "internet" (already inside pasta's namespace) share the network
+    namespace bwrap starts in; "none" gets one with loopback only. ``inner_uid``: the uid
+    inside, when bwrap starts as the root of pasta's user namespace.
+    """
     command = [
         shutil.which("bwrap") or "bwrap",
         "--unshare-all",
-        "--share-net",
+        "--unshare-user",
+        "--disable-userns",
+        *(["--share-net"] if net in ("host", "internet") else []),
+        *(["--uid", str(inner_uid), "--gid", str(inner_uid)] if inner_uid is not None else []),
+        # The zygote keeps CAP_SYS_ADMIN of the sandbox's own user namespace to give each job
+        # its mount/IPC namespace and /tmp; each job drops it before it reads its job.
+        "--cap-drop",
+        "ALL",
+        "--cap-add",
+        "CAP_SYS_ADMIN",
         "--die-with-parent",
         "--new-session",
         "--clearenv",
@@ -137,13 +172,17 @@ def bwrap_command(python: str, runtime_dir: Path) -> list[str]:
         "/proc",
         "--dev",
         "/dev",
+        "--size",
+        str(SLOT_TMP_BYTES),
         "--tmpfs",
         "/tmp",
     ]
     # Name resolution and TLS need a few files from /etc; nothing else of the host is visible.
+    if net == "internet":
+        command += ["--ro-bind", str(runtime_dir / "resolv.conf"), "/etc/resolv.conf"]
     for path in (
         "/etc/hosts",
-        "/etc/resolv.conf",
+        *(["/etc/resolv.conf"] if net != "internet" else []),
         "/etc/nsswitch.conf",
         "/etc/ssl",
         "/etc/ca-certificates",
@@ -167,6 +206,8 @@ def bwrap_command(python: str, runtime_dir: Path) -> list[str]:
         RUNTIME_MOUNT,
         "--remount-ro",
         "/",
+        "--remount-ro",  # bwrap's /dev is a tmpfs the slot's jobs could otherwise share
+        "/dev",
         "--chdir",
         "/tmp",
     ]
@@ -180,6 +221,8 @@ class LaunchPlan:
     argv: list[str]
     preexec_fn: Callable[[], None] | None
     kill_all: bool
+    env: dict[str, str] = field(default_factory=dict)  # bwrap's own: nothing of the app's
+    network: network.NetworkPlan | None = None
 
 
 class Sandbox:
@@ -256,23 +299,42 @@ class Sandbox:
             else "no seccomp module for this interpreter (python3-seccomp)"
         )
         if shutil.which("bwrap"):
-            argv = [
-                *bwrap_command(python, self.runtime_dir),
-                python,
-                "-I",
-                "-c",
-                check,
-                RUNTIME_MOUNT,
-            ]
-            ok, output = self._probe(argv, preexec)
-            layers.bubblewrap = ok
+            # The probe confines itself as a job would: its own namespaces, /tmp, no caps.
+            confined = (
+                check.replace("print(json.dumps(ok))", "")
+                + "import confine; confine.private_namespaces(1 << 20, 64);"
+                " confine.drop_capabilities(); print(json.dumps(ok))"
+            )
+            argv = [*bwrap_command(python, self.runtime_dir), python, "-I", "-c", confined]
+            ok, output = self._probe([*argv, RUNTIME_MOUNT], preexec)
+            layers.bubblewrap = layers.private_tmp = ok
             layers.bubblewrap_detail = (
-                "namespaces: mount, pid, ipc, uts, user; read-only /usr; private /tmp"
+                "namespaces: user, mount, pid, ipc, uts, network; read-only system; empty "
+                "environment; a zygote that holds no job data and cannot be read or written"
                 if ok
                 else f"bwrap failed: {output[-300:]}"
             )
+            layers.private_tmp_detail = (
+                f"each job: its own /tmp of {self.config.tmp_bytes >> 20} MiB and "
+                f"{self.config.tmp_inodes} files, and /dev/shm; its own IPC namespace; "
+                "all gone with its last process"
+                if ok
+                else "no private /tmp without bubblewrap: each job gets a directory of its own"
+            )
+            if ok:
+                self._detect_network(python, check, preexec)
         else:
             layers.bubblewrap_detail = "bwrap is not installed (Debian package bubblewrap)"
+        if not layers.bubblewrap:
+            layers.network = "host"
+            layers.network_detail = "no network isolation without bubblewrap"
+        layers.memory_detail = (
+            f"{self.config.memory_bytes >> 20} MiB of address space per process, "
+            f"at most {self.config.processes} processes per slot "
+            "(a job's tree is bounded by their product)"
+            if self.is_root
+            else f"{self.config.memory_bytes >> 20} MiB of address space per process"
+        )
         layers.available = True
         if not layers.bubblewrap and not layers.uid_switch:
             layers.insecure = True
@@ -286,6 +348,11 @@ class Sandbox:
                 log.error("sandbox unavailable: %s", layers.reason)
                 return
             layers.warnings.append(message)
+        if layers.network == "host":
+            layers.warnings.append(
+                "network: scripts share the host's network (every loopback service, the "
+                "app's own port, the database)"
+            )
         for name, active, detail in (
             ("bubblewrap", layers.bubblewrap, layers.bubblewrap_detail),
             ("seccomp", layers.seccomp, layers.seccomp_detail),
@@ -294,29 +361,89 @@ class Sandbox:
                 layers.warnings.append(f"{name} layer off: {detail}")
                 log.warning("sandbox layer %s is off: %s", name, detail)
 
+    def _detect_network(self, python: str, check: str, preexec) -> None:
+        layers = self.layers
+        wanted = self.config.network
+        if wanted in ("none", "host"):
+            layers.network = wanted
+            layers.network_detail = (
+                "loopback of its own only: nothing outside the sandbox is reachable"
+                if wanted == "none"
+                else "the host's network, unfiltered (FUNCPAD_SANDBOX_NETWORK=host)"
+            )
+            return
+        available, pasta = network.pasta_available()
+        if available:
+            plan = network.plan_for("internet", ())
+            uid = self.config.uid_base if self.is_root else os.getuid()
+            argv = self.internet_argv(pasta, plan, python, ["-c", check, RUNTIME_MOUNT], uid)
+            available, output = self._probe(argv, preexec)
+            reason = f"pasta failed: {output[-300:]}"
+        else:
+            reason = pasta
+        if available:
+            layers.network = "internet"
+            layers.network_detail = (
+                "the internet through pasta; the host's loopback, private and link-local "
+                "ranges and the host's own networks are blocked, except connectors' endpoints"
+            )
+        else:
+            layers.network = "none"
+            layers.network_detail = f"internet access is off ({reason}); loopback only"
+            layers.warnings.append(f"network: {layers.network_detail}")
+            log.warning("sandbox network: %s", layers.network_detail)
+
+    def internet_argv(
+        self, pasta: str, plan: network.NetworkPlan, python: str, tail: list[str], uid: int
+    ) -> list[str]:
+        """pasta → netsetup (as root of pasta's user namespace) → bwrap, inside as ``uid``."""
+        return [
+            *network.pasta_prefix(pasta, plan),
+            python,
+            "-I",
+            str(self.runtime_dir / "netsetup.py"),
+            plan.netsetup_json(),
+            *bwrap_command(python, self.runtime_dir, "internet", uid),
+            python,
+            "-I",
+            *tail,
+        ]
+
     # --- launching ------------------------------------------------------------------------
 
     def slot_uid(self, slot: int) -> int | None:
         return self.config.uid_base + slot if self.is_root else None
 
-    def launch_plan(self, slot: int, preload: bool = True) -> LaunchPlan:
-        """argv and preexec_fn starting slot ``slot``'s fork server inside every active layer."""
+    def launch_plan(
+        self, slot: int, preload: bool = True, endpoints: tuple[network.Endpoint, ...] = ()
+    ) -> LaunchPlan:
+        """argv and preexec_fn starting slot ``slot``'s zygote inside every active layer."""
         layers = self.layers
         uid = self.slot_uid(slot)
+        config = self.config
         server_config = {
             "preload": preload,
             "seccomp": layers.seccomp,
             # kill(-1) is safe alone in a PID namespace or alone as a uid; else kill by tree.
             "kill_all": layers.bubblewrap or uid is not None,
-            "tmp_root": "/tmp" if layers.bubblewrap else None,
+            "private_tmp": layers.private_tmp,
+            "drop_caps": layers.bubblewrap,
+            "tmp_bytes": config.tmp_bytes,
+            "tmp_inodes": config.tmp_inodes,
+            "tmp_root": None,
         }
-        if layers.bubblewrap:
+        plan = network.plan_for(layers.network, endpoints)
+        tail = [f"{RUNTIME_MOUNT}/forkserver.py", json.dumps(server_config)]
+        if layers.bubblewrap and layers.network == "internet":
+            _, pasta = network.pasta_available()
+            inner_uid = uid if uid is not None else os.getuid()
+            argv = self.internet_argv(pasta, plan, layers.interpreter, tail, inner_uid)
+        elif layers.bubblewrap:
             argv = [
-                *bwrap_command(layers.interpreter, self.runtime_dir),
+                *bwrap_command(layers.interpreter, self.runtime_dir, layers.network),
                 layers.interpreter,
                 "-I",
-                f"{RUNTIME_MOUNT}/forkserver.py",
-                json.dumps(server_config),
+                *tail,
             ]
         else:
             argv = [
@@ -329,6 +456,7 @@ class Sandbox:
             argv=argv,
             preexec_fn=drop_privileges(uid) if uid is not None else None,
             kill_all=server_config["kill_all"],
+            network=plan,
         )
 
     def limits(self, timeout: float) -> dict:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import time
+from collections.abc import Callable
 
 from flask import Flask, current_app
 
+from webapp.runner.network import Endpoint
 from webapp.runner.pool import RunnerPool
 from webapp.runner.sandbox import Sandbox, SandboxConfig
 
 log = logging.getLogger(__name__)
 
+ENDPOINTS_TTL_SECONDS = 5.0  # other worker processes see a connector change within this
 _pools: dict[SandboxConfig, RunnerPool] = {}
 _lock = threading.Lock()
 
@@ -25,6 +29,10 @@ def sandbox_config(app: Flask) -> SandboxConfig:
         python=app.config["FUNCPAD_SANDBOX_PYTHON"],
         memory_bytes=app.config["FUNCPAD_SANDBOX_MEMORY_MB"] * 1024 * 1024,
         mode=app.config["FUNCPAD_RUNNER_MODE"],
+        network=app.config["FUNCPAD_SANDBOX_NETWORK"],
+        tmp_bytes=app.config["FUNCPAD_SANDBOX_TMP_MB"] * 1024 * 1024,
+        tmp_inodes=app.config["FUNCPAD_SANDBOX_TMP_FILES"],
+        result_bytes=app.config["FUNCPAD_RUN_RESULT_MAX_KB"] * 1024,
     )
 
 
@@ -39,8 +47,30 @@ def pool_for(config: SandboxConfig) -> RunnerPool:
 
 
 def get_runner(app: Flask | None = None) -> RunnerPool:
+    """The pool, with the connector endpoints its network opens at most 5 s old."""
     app = app or current_app._get_current_object()
-    return pool_for(app.extensions["funcpad.sandbox_config"])
+    pool = pool_for(app.extensions["funcpad.sandbox_config"])
+    loader = app.extensions.get("funcpad.sandbox_endpoints")
+    now = time.monotonic()
+    if loader is not None and now >= pool.endpoints_checked_at + ENDPOINTS_TTL_SECONDS:
+        pool.endpoints_checked_at = now
+        try:
+            pool.set_endpoints(Endpoint(host, port) for host, port in loader())
+        except Exception:  # keep the last known set; the next call tries again
+            log.exception("reading the connectors' endpoints failed")
+            pool.endpoints_checked_at = 0.0
+    return pool
+
+
+def endpoints_changed(app: Flask | None = None) -> None:
+    """A connector was saved or deleted: re-read the endpoints before the next run."""
+    app = app or current_app._get_current_object()
+    pool_for(app.extensions["funcpad.sandbox_config"]).endpoints_checked_at = 0.0
+
+
+def set_endpoint_loader(app: Flask, loader: Callable[[], list[tuple[str, int]]]) -> None:
+    """``loader`` lists every (host, port) that connectors point at (called in app context)."""
+    app.extensions["funcpad.sandbox_endpoints"] = loader
 
 
 @atexit.register

@@ -189,6 +189,20 @@ def for_sandbox(
     return out
 
 
+def endpoints(session: Session, embedded_url: str) -> list[tuple[str, int]]:
+    """Every (host, port) a connector points at: what the sandbox's network opens."""
+    found = set()
+    for connector in session.scalars(select(Connector)):
+        parsed = urlsplit(resolved_url(connector.config, embedded_url))
+        try:
+            port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        except ValueError:
+            continue
+        if parsed.hostname:
+            found.add((parsed.hostname, port))
+    return sorted(found)
+
+
 def test_connection(url: str, timeout: float, token: str | None = None) -> dict[str, Any]:
     """``GET /v1/ping``: ``{ok, latency_ms, detail, version}`` with a readable failure reason."""
     started = time.perf_counter()

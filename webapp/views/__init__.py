@@ -4,6 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from webapp.runner.service import set_endpoint_loader
     from webapp.views import (
         admin_pages,
         connector_pages,
@@ -19,6 +20,7 @@ def init_app(app: Flask) -> None:
         task_pages,
     )
     from webapp.views.api import api
+    from webapp.views.api.connectors import sandbox_endpoints
 
     errors.init_app(app)
     app.register_blueprint(health.bp)
@@ -33,3 +35,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(i18n_pages.bp)
     app.register_blueprint(api)
+    set_endpoint_loader(app, sandbox_endpoints)

@@ -22,5 +22,7 @@ def sandbox():
         layers=pool.layers,
         stats=pool.stats(),
         limits=pool.sandbox.limits(35),
+        endpoints=pool.network_plan().endpoints,
+        result_kb=pool.sandbox.config.result_bytes // 1024,
         active_nav="sandbox",
     )

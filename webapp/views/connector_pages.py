@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from webapp.extensions import db
 from webapp.models.types import utcnow
+from webapp.runner.service import endpoints_changed
 from webapp.services import connectors as service
 from webapp.services.errors import ServiceError
 from webapp.views.api.connectors import embedded_url
@@ -71,6 +72,7 @@ def create():
         flash_service_error(exc)
         return _render(exc.status, form=form.to_dict())
     db.session.commit()
+    endpoints_changed()
     flash(gettext("Connector %(id)s was created.", id=connector.id), "success")
     return redirect(url_for("connector_pages.index"))
 
@@ -92,6 +94,7 @@ def update(connector_id: str):
         flash_service_error(exc)
         return _render(exc.status, form=form.to_dict(), editing=connector_id)
     db.session.commit()
+    endpoints_changed()
     flash(gettext("Connector %(id)s was saved.", id=connector_id), "success")
     return redirect(url_for("connector_pages.index"))
 
@@ -100,5 +103,6 @@ def update(connector_id: str):
 def delete(connector_id: str):
     db.session.delete(service.get_connector(db.session, connector_id))
     db.session.commit()
+    endpoints_changed()
     flash(gettext("Connector %(id)s was deleted.", id=connector_id), "success")
     return redirect(url_for("connector_pages.index"))

@@ -5,7 +5,7 @@ def test_fresh_install_has_the_embedded_datakit_connector(auth_client):
     (connector,) = auth_client.get("/api/v1/connectors").json
     assert connector["id"] == "datakit" and connector["type"] == "datakit"
     assert connector["config"]["embedded"] is True
-    assert connector["url"] == "http://127.0.0.1:8088"
+    assert connector["url"] == "http://127.0.0.1:9529"  # the receiver's own listener
 
 
 def test_create_update_and_hide_the_token(auth_client):

@@ -5,14 +5,17 @@ from flask_login import current_user
 
 from webapp.extensions import db
 from webapp.models.types import utcnow
+from webapp.runner.service import endpoints_changed
 from webapp.services import connectors as service
 from webapp.views.api import api
 from webapp.views.api.payload import json_object, optional
 
 
 def embedded_url() -> str:
-    """This app's own address, where the embedded receiver answers."""
-    host, _, port = current_app.config["FUNCPAD_BIND"].rpartition(":")
+    """Where the embedded receiver answers: its own DataKit-only listener (the app's port
+    only when that listener is off — scripts cannot reach the app's port)."""
+    bind = current_app.config["FUNCPAD_RECEIVER_BIND"] or current_app.config["FUNCPAD_BIND"]
+    host, _, port = bind.rpartition(":")
     if host in ("0.0.0.0", "::", "[::]", ""):
         host = "127.0.0.1"
     return f"http://{host}:{port}"
@@ -20,6 +23,10 @@ def embedded_url() -> str:
 
 def load_for_job(session, ids):
     return service.for_sandbox(session, ids, embedded_url())
+
+
+def sandbox_endpoints() -> list[tuple[str, int]]:
+    return service.endpoints(db.session, embedded_url())
 
 
 @api.get("/connectors")
@@ -41,6 +48,7 @@ def create_connector():
         now=utcnow(),
     )
     db.session.commit()
+    endpoints_changed()
     return jsonify(service.public_view(connector, embedded_url())), 201
 
 
@@ -63,6 +71,7 @@ def update_connector(connector_id: str):
         now=utcnow(),
     )
     db.session.commit()
+    endpoints_changed()
     return jsonify(service.public_view(connector, embedded_url()))
 
 
@@ -70,6 +79,7 @@ def update_connector(connector_id: str):
 def delete_connector(connector_id: str):
     db.session.delete(service.get_connector(db.session, connector_id))
     db.session.commit()
+    endpoints_changed()
     return "", 204
 
 

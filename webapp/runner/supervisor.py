@@ -1,0 +1,300 @@
+"""Host side: watch one job's process and decide its record — never the process itself.
+
+The app holds the two pipe ends of the job's process (the zygote handed them over and kept no
+copy): it writes the job in, reads the frames out, and learns the exit status from the zygote
+(``wait4``). Everything the record says is measured or enforced here, outside the sandbox:
+
+- the duration (from the moment the job is handed over until its result arrives);
+- the log budget (bytes plus a per-line cost, for the live stream and the stored log alike,
+  with one visible marker when reached) and the size of any one message (the result cap);
+- the protocol: log lines, then exactly one result, then a clean exit (status 0). A second
+  result, a line after the result, an unknown message or an oversized one ends the run as a
+  failure; a result followed by a non-zero exit is a failure too.
+
+A script may still choose its own return value — that is its right — but not its status once it
+raised, its duration, or anything of another job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from webapp.runner import framing
+
+LogCallback = Callable[[dict[str, Any]], None]
+HOST_GRACE_SECONDS = 5.0  # after a kill, how long the zygote may take to report the exit
+DRAIN_SECONDS = 1.0  # after the exit, how long a killed grandchild may keep the pipe open
+FRAME_OVERHEAD = 1024 * 1024  # a result frame's error, traceback and keys besides the value
+TRUNCATION_MARKER = "[output truncated: the log limit was reached]"
+CONFINEMENT_FAILED = 71  # the exit status of a spare that could not confine itself
+RESULT_KEYS = ("status", "return_value", "error", "funcs")
+
+
+def failure(kind: str, message: str, status: str = "failure") -> dict[str, Any]:
+    return {
+        "status": status,
+        "return_value": None,
+        "duration_ms": None,
+        "peak_memory_kb": None,
+        "error": {"type": kind, "message": message, "traceback": "", "line": None},
+    }
+
+
+def died(status: int) -> dict[str, Any]:
+    """The record of a process that exited without a (valid) result."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig == signal.SIGXCPU:
+            return failure("TimeoutError", "the CPU time limit was reached", status="timeout")
+        detail = f"the process was killed by {signal.Signals(sig).name}"
+        if sig == signal.SIGKILL:
+            detail += " (out of memory, or killed from inside the script)"
+    elif os.WEXITSTATUS(status) == CONFINEMENT_FAILED:
+        detail = "the sandbox could not confine the process, so the script was not run"
+    else:
+        detail = f"the process exited with status {os.WEXITSTATUS(status)} before reporting"
+    return failure("ProcessDied", detail)
+
+
+class ZygoteGone(RuntimeError):
+    """The zygote closed its socket or stopped answering: the slot must be restarted."""
+
+
+@dataclass
+class Spare:
+    pid: int
+    job_write: int
+    frames_read: int
+
+    def close(self) -> None:
+        for fd in (self.job_write, self.frames_read):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def receive(control: socket.socket, timeout: float | None) -> tuple[dict, list[int]] | None:
+    """One message from the zygote (and any fds it carries); None on timeout.
+
+    Raises ZygoteGone when the zygote's end is closed.
+    """
+    if timeout is not None and not select.select([control], [], [], max(timeout, 0))[0]:
+        return None
+    try:
+        data, fds, _flags, _addr = socket.recv_fds(control, 65536, 2)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError as exc:
+        raise ZygoteGone(str(exc)) from exc
+    if not data:
+        raise ZygoteGone("the zygote closed its socket")
+    return json.loads(data), fds
+
+
+class JobSupervisor:
+    """Runs one job through a spare process; ``run()`` returns the record's outcome."""
+
+    def __init__(
+        self,
+        job: dict[str, Any],
+        spare: Spare,
+        control: socket.socket,
+        cancel_read: int,
+        on_log: LogCallback | None,
+    ) -> None:
+        self.job = job
+        self.spare = spare
+        self.control = control
+        self.cancel_read = cancel_read
+        self.on_log = on_log
+        self.log_budget = int(job.get("log_limit", 1024 * 1024))
+        self.result_limit = int(job.get("result_limit", 1024 * 1024))
+        self.reader = framing.FrameReader(self.result_limit + FRAME_OVERHEAD)
+        self.result: dict[str, Any] | None = None
+        self.result_at: float | None = None
+        self.exit: tuple[int, int | None] | None = None
+        self.violation: dict[str, Any] | None = None
+        self.ending: dict[str, Any] | None = None  # timeout or stop, decided here
+        self.log_truncated = False
+        self.kill_sent_at: float | None = None
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        spare = self.spare
+        started = time.monotonic()
+        deadline = started + float(self.job.get("timeout", 30))
+        payload = memoryview(framing.encode(self.job))
+        job_write: int | None = spare.job_write
+        os.set_blocking(job_write, False)
+        frames_open = True
+        exited_at: float | None = None
+        try:
+            while True:
+                now = time.monotonic()
+                if self.exit is not None and (not frames_open or now - exited_at > DRAIN_SECONDS):
+                    break
+                if self.kill_sent_at is None and now >= deadline:
+                    timeout = self.job.get("timeout")
+                    self.end(
+                        failure(
+                            "TimeoutError",
+                            f"the run took longer than {timeout} s and was killed",
+                            status="timeout",
+                        )
+                    )
+                if self.kill_sent_at is not None and now - self.kill_sent_at > HOST_GRACE_SECONDS:
+                    raise ZygoteGone("the zygote did not report the killed job's exit")
+                readable = [self.control, self.cancel_read]
+                if frames_open:
+                    readable.append(spare.frames_read)
+                writable = [job_write] if job_write is not None else []
+                wait = max(min(deadline - now, 0.25), 0) if self.kill_sent_at is None else 0.05
+                ready, can_write, _ = select.select(readable, writable, [], wait)
+                if can_write:
+                    try:
+                        payload = payload[os.write(job_write, payload) :]
+                    except (BrokenPipeError, OSError):
+                        payload = payload[:0]  # the process is gone; its status will say why
+                    if not payload:
+                        os.close(job_write)
+                        job_write = None
+                if self.cancel_read in ready:
+                    os.read(self.cancel_read, 64)
+                    self.end(failure("Stopped", "the run was stopped by a user"))
+                if spare.frames_read in ready:
+                    data = os.read(spare.frames_read, 1 << 16)
+                    if data:
+                        self.take(data)
+                    else:
+                        frames_open = False
+                if self.control in ready:
+                    message = receive(self.control, 0)
+                    if message is not None:
+                        body, fds = message
+                        for fd in fds:  # a spare is never expected mid-job
+                            os.close(fd)
+                        if body.get("type") == "exited" and body.get("pid") == spare.pid:
+                            self.exit = (int(body["status"]), body.get("maxrss_kb"))
+                            exited_at = time.monotonic()
+        finally:
+            if job_write is not None:
+                os.close(job_write)
+            os.close(spare.frames_read)
+        return self.decide(started)
+
+    def end(self, outcome: dict[str, Any]) -> None:
+        """Stop the job (once): the zygote kills its processes and then reports the exit."""
+        if self.ending is None and self.violation is None:
+            self.ending = outcome
+        if self.kill_sent_at is None:
+            self.kill_sent_at = time.monotonic()
+            try:
+                self.control.send(b'{"op": "kill"}')
+            except OSError as exc:
+                raise ZygoteGone(str(exc)) from exc
+
+    def break_protocol(self, kind: str, message: str) -> None:
+        if self.violation is None and self.ending is None:
+            self.violation = failure(kind, message)
+        self.end(self.violation)
+
+    # --- frames --------------------------------------------------------------------------
+
+    def take(self, data: bytes) -> None:
+        if self.violation is not None:
+            return
+        try:
+            messages = self.reader.feed(data)
+        except framing.FrameTooLarge as exc:
+            self.break_protocol(
+                "ResultTooLarge",
+                f"the run sent {exc.size} bytes in one message; the limit is "
+                f"{self.result_limit // 1024} KiB (FUNCPAD_RUN_RESULT_MAX_KB)",
+            )
+            return
+        except ValueError as exc:
+            self.break_protocol("SandboxError", f"the run sent an unreadable message: {exc}")
+            return
+        for message in messages:
+            kind = message.get("type") if isinstance(message, dict) else None
+            if kind == "log" and self.result is None:
+                self.log_line(message.get("message"))
+            elif kind == "result" and self.result is None:
+                self.result = message
+                self.result_at = time.monotonic()
+                if message.get("log_truncated") and not self.log_truncated:
+                    self.truncate()  # the child stopped sending at the same budget
+            else:
+                what = "a second result" if kind == "result" else f"a {kind!r} message"
+                if kind == "log":
+                    what = "a log line after the result"
+                self.break_protocol("SandboxError", f"the run broke the result protocol: {what}")
+                return
+
+    def log_line(self, text: Any) -> None:
+        if self.log_truncated:
+            return
+        text = text if isinstance(text, str) else str(text)
+        cost = framing.log_cost(text)
+        if cost > self.log_budget:
+            self.truncate()
+            return
+        self.log_budget -= cost
+        if self.on_log is not None:
+            self.on_log({"time": time.time(), "message": text})
+
+    def truncate(self) -> None:
+        self.log_truncated = True
+        if self.on_log is not None:
+            self.on_log({"time": time.time(), "message": TRUNCATION_MARKER})
+
+    # --- the record ----------------------------------------------------------------------
+
+    def decide(self, started: float) -> dict[str, Any]:
+        ended = self.result_at if self.result_at is not None else time.monotonic()
+        exit_status, maxrss_kb = self.exit if self.exit is not None else (None, None)
+        if self.ending is not None:
+            outcome = self.ending
+        elif self.violation is not None:
+            outcome = self.violation
+        elif self.result is None:
+            outcome = died(exit_status)
+        elif not (os.WIFEXITED(exit_status) and os.WEXITSTATUS(exit_status) == 0):
+            outcome = died(exit_status)
+            outcome["error"]["message"] += " (after its result was sent)"
+        else:
+            outcome = self.checked_result()
+        outcome = dict(outcome)
+        outcome["duration_ms"] = round((ended - started) * 1000, 3)
+        outcome["peak_memory_kb"] = int(maxrss_kb) if isinstance(maxrss_kb, int) else None
+        outcome["log_truncated"] = self.log_truncated
+        return outcome
+
+    def checked_result(self) -> dict[str, Any]:
+        result = self.result
+        status = result.get("status")
+        if status not in ("success", "failure"):
+            return failure("SandboxError", "the run reported an unknown status")
+        outcome = {key: result.get(key) for key in RESULT_KEYS if key in result}
+        error = result.get("error")
+        if status == "failure":
+            error = error if isinstance(error, dict) else {}
+            line = error.get("line")
+            outcome["error"] = {
+                "type": str(error.get("type") or "Error")[:200],
+                "message": str(error.get("message") or ""),
+                "traceback": str(error.get("traceback") or ""),
+                "line": line if isinstance(line, int) and not isinstance(line, bool) else None,
+            }
+        else:
+            outcome["error"] = None
+        return outcome
