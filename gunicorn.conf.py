@@ -1,8 +1,18 @@
 """gunicorn settings, read from FUNCPAD_* variables (see webapp/config.py for the app's own)."""
 
+import importlib.util
 import os
+from pathlib import Path
 
-from webapp.config import parse_bind, parse_int, parse_receiver_bind
+# webapp/config.py by its path, not as webapp.config: importing the package would load Flask
+# into the master process (~10 MB it never uses; the workers import the app themselves).
+_spec = importlib.util.spec_from_file_location(
+    "funcpad_config", Path(__file__).resolve().parent / "webapp" / "config.py"
+)
+_config = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_config)
+parse_bind, parse_int = _config.parse_bind, _config.parse_int
+parse_receiver_bind = _config.parse_receiver_bind
 
 bind = [parse_bind("FUNCPAD_BIND", os.environ.get("FUNCPAD_BIND"))]
 # The embedded DataKit receiver's own port (only its paths answer there): scripts may reach it.

@@ -156,14 +156,26 @@ def load_seccomp():
     return seccomp
 
 
-def build_seccomp_filter(seccomp):
-    """Deny syscalls a script never needs and that widen its reach (EPERM, not a kill).
+# What the job's process itself needs once, before it runs any script: its own namespaces.
+# The zygote's filter allows these two; each job's process denies them with a filter of its own
+# (tiny, so attaching it per job is cheap) once its namespaces are set up.
+JOB_SETUP_SYSCALLS = ("unshare", "mount")
 
-    Built once in the server; each child only loads it (a single prctl).
+
+def build_seccomp_filter(seccomp, names=None):
+    """Deny ``names`` (default: DENIED_SYSCALLS but JOB_SETUP_SYSCALLS) and namespace flags of
+    clone: syscalls a script never needs and that widen its reach (EPERM, not a kill).
+
+    The zygote loads the big filter once (every job's process inherits it); each job's
+    process stacks the small one (``names=JOB_SETUP_SYSCALLS``) after its set-up.
     """
     filt = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
     deny = seccomp.ERRNO(errno.EPERM)
-    for name in DENIED_SYSCALLS:
+    if names is not None:
+        for name in names:
+            filt.add_rule(deny, name)
+        return filt
+    for name in (n for n in DENIED_SYSCALLS if n not in JOB_SETUP_SYSCALLS):
         with contextlib.suppress(Exception):  # unknown on this architecture / libseccomp
             filt.add_rule(deny, name)
     for flag in CLONE_NAMESPACE_FLAGS:

@@ -150,5 +150,12 @@ def pasta_prefix(pasta: str, plan: NetworkPlan) -> list[str]:
         "none",
         "--dns-forward",
         DNS_FORWARDER,
+        # pasta configures the namespace itself (--config-net): no DHCP/NDP/RA to answer, and
+        # a little less memory per slot.
+        "--no-icmp",  # a script has no raw or ping socket to use it with anyway
+        "--no-dhcp",
+        "--no-ndp",
+        "--no-dhcpv6",
+        "--no-ra",
         "--",
     ]

@@ -19,17 +19,26 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from webapp.runner import network
 from webapp.runner.sandbox import Sandbox
-from webapp.runner.supervisor import JobSupervisor, Spare, ZygoteGone, failure, receive
+from webapp.runner.supervisor import (
+    HOST_GRACE_SECONDS,
+    JobSupervisor,
+    Spare,
+    ZygoteGone,
+    failure,
+    receive,
+)
 
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_SECONDS = 30.0
+SETTLE_SECONDS = 1.0  # a job process that answered has this long to exit on its own
 LogCallback = Callable[[dict[str, Any]], None]
 _LAUNCHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runner-launcher")
 
@@ -49,6 +58,7 @@ class Slot:
         self.process: subprocess.Popen | None = None
         self.control: socket.socket | None = None
         self.spare: Spare | None = None
+        self.unsettled: int | None = None  # a job process whose exit is still to be collected
         self.job_id: str | None = None
         self.info: dict[str, Any] = {}
         self.endpoints: tuple = ()  # the connector endpoints its network was opened for
@@ -127,7 +137,11 @@ class Slot:
         self.job_id = job["id"]
         try:
             spare = self.take_spare()
-            return JobSupervisor(job, spare, self.control, self._cancel_read, on_log).run()
+            supervisor = JobSupervisor(job, spare, self.control, self._cancel_read, on_log)
+            outcome = supervisor.run()
+            if supervisor.exit is None:
+                self.unsettled = spare.pid
+            return outcome
         except ZygoteGone as exc:
             log.info("runner slot %s: %s; restarting it", self.index, exc)
             self.kill()
@@ -140,6 +154,44 @@ class Slot:
             self.job_id = None
             if not self.persistent:
                 self.kill()
+
+    def settle(self) -> None:
+        """After the answer: collect the job process's exit and the next spare, so the slot is
+        ready before it is handed out again. A process that lingers is killed; a zygote that
+        does not answer gets the slot restarted."""
+        pid, self.unsettled = self.unsettled, None
+        if self.control is None:
+            return
+        try:
+            if pid is not None:
+                self._await_exit(pid)
+            self.spare = self.take_spare()
+        except ZygoteGone as exc:
+            log.info("runner slot %s: %s; restarting it", self.index, exc)
+            self.kill()
+
+    def _await_exit(self, pid: int) -> None:
+        deadline = time.monotonic() + SETTLE_SECONDS
+        killed = False
+        while True:
+            message = receive(self.control, max(deadline - time.monotonic(), 0))
+            if message is None:
+                if killed:
+                    raise ZygoteGone("the zygote did not report the job's exit")
+                self.control.send(b'{"op": "kill"}')  # it answered, yet lingers
+                deadline = time.monotonic() + HOST_GRACE_SECONDS
+                killed = True
+                continue
+            body, fds = message
+            if body.get("type") == "spare" and len(fds) == 2:
+                if self.spare is not None:
+                    self.spare.close()
+                self.spare = Spare(int(body["pid"]), fds[0], fds[1])
+                continue
+            for fd in fds:
+                os.close(fd)
+            if body.get("type") == "exited" and body.get("pid") == pid:
+                return
 
     def cancel(self, job_id: str) -> bool:
         if self.job_id != job_id:
@@ -181,6 +233,8 @@ class RunnerPool:
         self._ids = itertools.count(1)
         self._waiting = 0
         self._lock = threading.Lock()
+        self._settling: queue.Queue[Slot] = queue.Queue()
+        threading.Thread(target=self._settle_loop, name="runner-settle", daemon=True).start()
         self.endpoints: tuple = ()
         self.endpoints_checked_at = 0.0
 
@@ -251,7 +305,19 @@ class RunnerPool:
                 except SlotFailure as again:
                     return failure("SandboxUnavailable", str(again))
         finally:
-            self._idle.put(slot)
+            self._settling.put(slot)
+
+    def _settle_loop(self) -> None:
+        """Slots come back here after answering and go idle once ready for the next job."""
+        while True:
+            slot = self._settling.get()
+            try:
+                slot.settle()
+            except Exception:  # never lose a slot: the next run restarts it
+                log.exception("settling runner slot %s failed", slot.index)
+                slot.kill()
+            finally:
+                self._idle.put(slot)
 
     def cancel(self, job_id: str) -> bool:
         return any(slot.cancel(job_id) for slot in self._slots)

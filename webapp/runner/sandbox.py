@@ -142,6 +142,9 @@ def bwrap_command(
         "--cap-add",
         "CAP_SYS_ADMIN",
         "--die-with-parent",
+        # The zygote is PID 1 of the sandbox: no reaper process of bwrap's, and a job cannot
+        # signal it (the kernel drops signals to a namespace's init that it has no handler for).
+        "--as-pid-1",
         "--new-session",
         "--clearenv",
         "--setenv",

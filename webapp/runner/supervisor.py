@@ -7,9 +7,14 @@ copy): it writes the job in, reads the frames out, and learns the exit status fr
 - the duration (from the moment the job is handed over until its result arrives);
 - the log budget (bytes plus a per-line cost, for the live stream and the stored log alike,
   with one visible marker when reached) and the size of any one message (the result cap);
-- the protocol: log lines, then exactly one result, then a clean exit (status 0). A second
-  result, a line after the result, an unknown message or an oversized one ends the run as a
-  failure; a result followed by a non-zero exit is a failure too.
+- the protocol: log lines, then exactly one result, then the end of the stream (the child
+  closes its end and exits). A second result, a line after the result, an unknown message or
+  an oversized one ends the run as a failure; without a result the exit status (from the
+  zygote's ``wait4``) says what happened, and a non-zero exit seen after a result is a failure.
+
+The record is decided as soon as the result and the end of the stream are in; the process's
+exit and the slot's clean-up (``Slot.settle``) happen after the caller has its answer. The peak
+memory is the one the process reports (informational; bounded to an integer).
 
 A script may still choose its own return value — that is its right — but not its status once it
 raised, its duration, or anything of another job.
@@ -142,6 +147,8 @@ class JobSupervisor:
                 now = time.monotonic()
                 if self.exit is not None and (not frames_open or now - exited_at > DRAIN_SECONDS):
                     break
+                if self.result is not None and not frames_open and self.ending is None:
+                    break  # answered; the exit is collected by Slot.settle()
                 if self.kill_sent_at is None and now >= deadline:
                     timeout = self.job.get("timeout")
                     self.end(
@@ -262,20 +269,25 @@ class JobSupervisor:
     def decide(self, started: float) -> dict[str, Any]:
         ended = self.result_at if self.result_at is not None else time.monotonic()
         exit_status, maxrss_kb = self.exit if self.exit is not None else (None, None)
+        if maxrss_kb is None and self.result is not None:
+            maxrss_kb = self.result.get("peak_memory_kb")
         if self.ending is not None:
             outcome = self.ending
         elif self.violation is not None:
             outcome = self.violation
         elif self.result is None:
             outcome = died(exit_status)
-        elif not (os.WIFEXITED(exit_status) and os.WEXITSTATUS(exit_status) == 0):
+        elif exit_status is not None and not (
+            os.WIFEXITED(exit_status) and os.WEXITSTATUS(exit_status) == 0
+        ):
             outcome = died(exit_status)
             outcome["error"]["message"] += " (after its result was sent)"
         else:
             outcome = self.checked_result()
         outcome = dict(outcome)
         outcome["duration_ms"] = round((ended - started) * 1000, 3)
-        outcome["peak_memory_kb"] = int(maxrss_kb) if isinstance(maxrss_kb, int) else None
+        valid = isinstance(maxrss_kb, int) and not isinstance(maxrss_kb, bool) and maxrss_kb >= 0
+        outcome["peak_memory_kb"] = min(maxrss_kb, 1 << 40) if valid else None
         outcome["log_truncated"] = self.log_truncated
         return outcome
 
