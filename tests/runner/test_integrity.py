@@ -7,6 +7,8 @@ leak is gone — not merely that the run "succeeded".
 import contextlib
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -451,3 +453,68 @@ def test_a_grandchild_holding_the_pipe_does_not_hold_the_run(pool):
     result = pool.run(job(code, timeout=20))
     assert result["status"] == "success" and result["return_value"] == "parent done"
     assert time.monotonic() - started < 5
+
+
+@pytest.fixture
+def outside_host():
+    """A 'public' host, 203.0.113.10:8080 (TEST-NET-3), in a network namespace made here and
+    reached through a veth pair: what the internet looks like to the sandbox, without leaving
+    this machine."""
+    if os.geteuid() != 0:
+        pytest.skip("making a network namespace needs root (CI runs as root)")
+    name, host_if = f"fp{os.getpid() % 100000}", f"fpv{os.getpid() % 100000}"
+    run = lambda *args: subprocess.run(args, check=True, capture_output=True)  # noqa: E731
+    run("ip", "netns", "add", name)
+    try:
+        run("ip", "link", "add", host_if, "type", "veth", "peer", "name", "fpinner")
+        run("ip", "link", "set", "fpinner", "netns", name)
+        run("ip", "addr", "add", "198.51.100.1/32", "dev", host_if)
+        run("ip", "link", "set", host_if, "up")
+        run("ip", "route", "add", "203.0.113.10/32", "dev", host_if)
+        inside = ("ip", "netns", "exec", name)
+        run(*inside, "ip", "link", "set", "lo", "up")
+        run(*inside, "ip", "addr", "add", "203.0.113.10/32", "dev", "fpinner")
+        run(*inside, "ip", "link", "set", "fpinner", "up")
+        run(*inside, "ip", "route", "add", "198.51.100.1/32", "dev", "fpinner")
+        run(*inside, "ip", "route", "add", "default", "via", "198.51.100.1", "dev", "fpinner")
+        server = subprocess.Popen(
+            [
+                *inside,
+                sys.executable,
+                "-c",
+                "import socket\n"
+                "s = socket.socket(); s.bind(('203.0.113.10', 8080)); s.listen()\n"
+                "print('ready', flush=True)\n"
+                "while True:\n"
+                "    c, _ = s.accept(); c.sendall(b'public'); c.close()\n",
+            ],
+            stdout=subprocess.PIPE,
+        )
+        assert server.stdout.readline().strip() == b"ready"
+        yield ("203.0.113.10", 8080)
+        server.kill()
+        server.wait(5)
+    finally:
+        subprocess.run(["ip", "link", "del", host_if], capture_output=True)
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
+def test_internet_policy_reaches_a_public_host(outside_host):
+    pool = pool_for(SandboxConfig(slots=1, uid_base=64390, network="internet"))
+    code = (
+        "import socket\n"
+        "def main(host, port):\n"
+        "    s = socket.create_connection((host, port), timeout=3)\n"
+        "    return s.recv(6).decode()\n"
+    )
+    host, port = outside_host
+    result = pool.run(job(code, kwargs={"host": host, "port": port}))
+    assert result["status"] == "success", result["error"]
+    assert result["return_value"] == "public"
+    blocked = pool_for(SandboxConfig(slots=1, uid_base=64395, network="none"))
+    refused = blocked.run(job(code, kwargs={"host": host, "port": port}))
+    assert refused["status"] == "failure" and refused["error"]["type"] in {
+        "OSError",
+        "TimeoutError",
+        "ConnectionRefusedError",
+    }

@@ -115,18 +115,24 @@ class Slot:
                 if timeout is None:
                     raise ZygoteGone("the zygote handed over no process to run the job")
                 continue
-            body, fds = message
-            if body.get("type") == "spare" and len(fds) == 2:
-                if self.spare is not None:
-                    self.spare.close()
-                self.spare = Spare(int(body["pid"]), fds[0], fds[1])
-                timeout = 0
-            else:
-                for fd in fds:
-                    os.close(fd)
-                if body.get("type") == "exited" and self.spare and body["pid"] == self.spare.pid:
-                    self.spare.close()  # it died while idle (the OOM killer, say)
-                    self.spare = None
+            if self._file(*message) == "spare":
+                timeout = 0  # take any newer one that is already there
+
+    def _file(self, body: dict[str, Any], fds: list[int]) -> str | None:
+        """Keep a handed-over spare (the newest), close any other fd, forget a spare that died
+        while idle (the OOM killer, say); returns the message's type."""
+        kind = body.get("type")
+        if kind == "spare" and len(fds) == 2:
+            if self.spare is not None:
+                self.spare.close()
+            self.spare = Spare(int(body["pid"]), fds[0], fds[1])
+            return kind
+        for fd in fds:
+            os.close(fd)
+        if kind == "exited" and self.spare is not None and body.get("pid") == self.spare.pid:
+            self.spare.close()
+            self.spare = None
+        return kind
 
     def run(
         self, job: dict[str, Any], on_log: LogCallback | None, endpoints: tuple = ()
@@ -182,15 +188,7 @@ class Slot:
                 deadline = time.monotonic() + HOST_GRACE_SECONDS
                 killed = True
                 continue
-            body, fds = message
-            if body.get("type") == "spare" and len(fds) == 2:
-                if self.spare is not None:
-                    self.spare.close()
-                self.spare = Spare(int(body["pid"]), fds[0], fds[1])
-                continue
-            for fd in fds:
-                os.close(fd)
-            if body.get("type") == "exited" and body.get("pid") == pid:
+            if self._file(*message) == "exited" and message[0].get("pid") == pid:
                 return
 
     def cancel(self, job_id: str) -> bool:
