@@ -13,6 +13,15 @@ def test_defaults(tmp_path):
     assert config["FUNCPAD_TIMEZONE"] == "UTC"
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'd' / 'funcpad.db'}"
     assert config["SESSION_COOKIE_HTTPONLY"] and config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert config["FUNCPAD_RECEIVER_BIND"] == "127.0.0.1:9529"  # as a DataKit agent
+    assert config["FUNCPAD_SANDBOX_NETWORK"] == "internet"
+    assert (config["FUNCPAD_SANDBOX_TMP_MB"], config["FUNCPAD_SANDBOX_TMP_FILES"]) == (256, 16384)
+    assert config["FUNCPAD_RUN_RESULT_MAX_KB"] == 1024
+
+
+def test_the_receiver_listener_can_be_turned_off(tmp_path):
+    config = load_config({"FUNCPAD_DATA_DIR": str(tmp_path), "FUNCPAD_RECEIVER_BIND": "off"})
+    assert config["FUNCPAD_RECEIVER_BIND"] is None
 
 
 def test_secret_key_is_generated_once_with_mode_0600(tmp_path):
@@ -40,6 +49,11 @@ def test_database_url_normalisation(tmp_path):
         ("FUNCPAD_BIND", "host:99999"),
         ("FUNCPAD_LOGIN_MAX_FAILURES", "zero"),
         ("FUNCPAD_LOGIN_MAX_FAILURES", "0"),
+        ("FUNCPAD_SANDBOX_NETWORK", "everything"),
+        ("FUNCPAD_RECEIVER_BIND", "9529"),
+        ("FUNCPAD_SANDBOX_TMP_MB", "0"),
+        ("FUNCPAD_SANDBOX_TMP_FILES", "lots"),
+        ("FUNCPAD_RUN_RESULT_MAX_KB", "0"),
     ],
 )
 def test_bad_values_are_errors_naming_the_variable(tmp_path, name, value):

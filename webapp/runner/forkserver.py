@@ -204,8 +204,8 @@ class Zygote:
             pidfd = None
         app_gone = False
         while True:
-            watched = [self.control] + ([pidfd] if pidfd is not None else [])
-            ready, _, _ = select.select(watched, [], [], None if pidfd is not None else 0.01)
+            watched = ([] if app_gone else [self.control]) + ([pidfd] if pidfd is not None else [])
+            ready, _, _ = select.select(watched, [], [], 0.01 if pidfd is None else None)
             if self.control in ready:
                 data = self.control.recv(MAX_CONTROL_MESSAGE)
                 if not data:

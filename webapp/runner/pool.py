@@ -231,8 +231,9 @@ class RunnerPool:
         self._ids = itertools.count(1)
         self._waiting = 0
         self._lock = threading.Lock()
-        self._settling: queue.Queue[Slot] = queue.Queue()
-        threading.Thread(target=self._settle_loop, name="runner-settle", daemon=True).start()
+        # One settling thread per slot: a job that lingers after answering holds up only its own
+        # slot, never another user's next run.
+        self._settler = ThreadPoolExecutor(max_workers=size, thread_name_prefix="runner-settle")
         self.endpoints: tuple = ()
         self.endpoints_checked_at = 0.0
 
@@ -303,19 +304,17 @@ class RunnerPool:
                 except SlotFailure as again:
                     return failure("SandboxUnavailable", str(again))
         finally:
-            self._settling.put(slot)
+            self._settler.submit(self._settle, slot)
 
-    def _settle_loop(self) -> None:
-        """Slots come back here after answering and go idle once ready for the next job."""
-        while True:
-            slot = self._settling.get()
-            try:
-                slot.settle()
-            except Exception:  # never lose a slot: the next run restarts it
-                log.exception("settling runner slot %s failed", slot.index)
-                slot.kill()
-            finally:
-                self._idle.put(slot)
+    def _settle(self, slot: Slot) -> None:
+        """A slot comes here after answering and goes idle once ready for the next job."""
+        try:
+            slot.settle()
+        except Exception:  # never lose a slot: the next run restarts it
+            log.exception("settling runner slot %s failed", slot.index)
+            slot.kill()
+        finally:
+            self._idle.put(slot)
 
     def cancel(self, job_id: str) -> bool:
         return any(slot.cancel(job_id) for slot in self._slots)

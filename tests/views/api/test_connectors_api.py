@@ -79,3 +79,14 @@ def test_connection_test_reports_a_readable_reason(auth_client):
     result = auth_client.post("/api/v1/connectors/nowhere/test").json
     assert result["ok"] is False and "refused" in result["detail"]
     assert result["latency_ms"] >= 0
+
+
+def test_with_the_receiver_listener_off_the_connector_points_at_the_app(data_dir):
+    from tests.conftest import app_config, log_in
+    from webapp import create_app
+
+    app = create_app(app_config(data_dir, FUNCPAD_RECEIVER_BIND="off"))
+    client = app.test_client()
+    log_in(client)
+    (connector,) = client.get("/api/v1/connectors").json
+    assert connector["url"] == "http://127.0.0.1:8088"
