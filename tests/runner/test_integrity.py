@@ -518,3 +518,31 @@ def test_internet_policy_reaches_a_public_host(outside_host):
         "TimeoutError",
         "ConnectionRefusedError",
     }
+
+
+def test_internet_without_pasta_fails_closed_to_none_and_says_so(monkeypatch):
+    from webapp.runner import network
+    from webapp.runner.sandbox import Sandbox
+
+    monkeypatch.setattr(
+        network, "pasta_available", lambda: (False, "pasta is not installed (Debian package passt)")
+    )
+    sandbox = Sandbox(SandboxConfig(slots=1, uid_base=64398))
+    assert sandbox.layers.network == "none"
+    assert any("pasta is not installed" in warning for warning in sandbox.layers.warnings)
+    assert "--share-net" not in sandbox.launch_plan(0).argv
+
+
+def test_a_job_flooding_its_pipe_still_times_out(pool):
+    code = FIND_PIPE + (
+        "def main():\n"
+        "    fd = frames_pipe()\n"
+        "    line = json.dumps({'type': 'log', 'time': 0, 'message': 'f' * 60000}).encode()\n"
+        "    frame = struct.pack('>I', len(line)) + line\n"
+        "    while True:\n"
+        "        os.write(fd, frame)\n"
+    )
+    started = time.monotonic()
+    result = pool.run(job(code, timeout=2))
+    assert result["status"] == "timeout"
+    assert time.monotonic() - started < 10

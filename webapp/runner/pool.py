@@ -143,7 +143,9 @@ class Slot:
         self.job_id = job["id"]
         try:
             spare = self.take_spare()
-            supervisor = JobSupervisor(job, spare, self.control, self._cancel_read, on_log)
+            supervisor = JobSupervisor(
+                job, spare, self.control, self._cancel_read, on_log, self._file
+            )
             outcome = supervisor.run()
             if supervisor.exit is None:
                 self.unsettled = spare.pid

@@ -114,7 +114,10 @@ class JobSupervisor:
         control: socket.socket,
         cancel_read: int,
         on_log: LogCallback | None,
+        file_message: Callable[[dict, list[int]], str | None] = lambda _body, _fds: None,
     ) -> None:
+        """``file_message`` keeps whatever else the zygote sends meanwhile (the next spare)."""
+        self.file_message = file_message
         self.job = job
         self.spare = spare
         self.control = control
@@ -140,6 +143,8 @@ class JobSupervisor:
         payload = memoryview(framing.encode(self.job))
         job_write: int | None = spare.job_write
         os.set_blocking(job_write, False)
+        os.set_blocking(spare.frames_read, False)
+        payload, job_write = self.feed_job(payload, job_write)  # most jobs fit in the pipe
         frames_open = True
         exited_at: float | None = None
         try:
@@ -167,29 +172,18 @@ class JobSupervisor:
                 wait = max(min(deadline - now, 0.25), 0) if self.kill_sent_at is None else 0.05
                 ready, can_write, _ = select.select(readable, writable, [], wait)
                 if can_write:
-                    try:
-                        payload = payload[os.write(job_write, payload) :]
-                    except (BrokenPipeError, OSError):
-                        payload = payload[:0]  # the process is gone; its status will say why
-                    if not payload:
-                        os.close(job_write)
-                        job_write = None
+                    payload, job_write = self.feed_job(payload, job_write)
                 if self.cancel_read in ready:
                     os.read(self.cancel_read, 64)
                     self.end(failure("Stopped", "the run was stopped by a user"))
                 if spare.frames_read in ready:
-                    data = os.read(spare.frames_read, 1 << 16)
-                    if data:
-                        self.take(data)
-                    else:
-                        frames_open = False
+                    frames_open = self.read_frames(spare.frames_read)
                 if self.control in ready:
                     message = receive(self.control, 0)
                     if message is not None:
                         body, fds = message
-                        for fd in fds:  # a spare is never expected mid-job
-                            os.close(fd)
-                        if body.get("type") == "exited" and body.get("pid") == spare.pid:
+                        kind = self.file_message(body, fds)
+                        if kind == "exited" and body.get("pid") == spare.pid:
                             self.exit = (int(body["status"]), body.get("maxrss_kb"))
                             exited_at = time.monotonic()
         finally:
@@ -197,6 +191,33 @@ class JobSupervisor:
                 os.close(job_write)
             os.close(spare.frames_read)
         return self.decide(started)
+
+    @staticmethod
+    def feed_job(payload: memoryview, job_write: int | None) -> tuple[memoryview, int | None]:
+        """Write what the pipe takes now; close it once the whole job is in."""
+        try:
+            payload = payload[os.write(job_write, payload) :]
+        except BlockingIOError:
+            return payload, job_write
+        except OSError:
+            payload = payload[:0]  # the process is gone; its status will say why
+        if payload:
+            return payload, job_write
+        os.close(job_write)
+        return payload, None
+
+    def read_frames(self, fd: int) -> bool:
+        """Read what is there, up to 1 MiB so that a flood cannot starve the deadline (the end
+        of the stream usually follows the result at once); False at the end of the stream."""
+        for _ in range(16):
+            try:
+                data = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                return True
+            if not data:
+                return False
+            self.take(data)
+        return True
 
     def end(self, outcome: dict[str, Any]) -> None:
         """Stop the job (once): the zygote kills its processes and then reports the exit."""
