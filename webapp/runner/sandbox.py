@@ -311,9 +311,12 @@ class Sandbox:
             argv = [*bwrap_command(python, self.runtime_dir), python, "-I", "-c", confined]
             ok, output = self._probe([*argv, RUNTIME_MOUNT], preexec)
             layers.bubblewrap = layers.private_tmp = ok
+            namespaces = "user, mount, pid, ipc, uts" + (
+                ", network" if self.config.network != "host" else ""
+            )
             layers.bubblewrap_detail = (
-                "namespaces: user, mount, pid, ipc, uts, network; read-only system; empty "
-                "environment; a zygote that holds no job data and cannot be read or written"
+                f"namespaces: {namespaces}; read-only system; empty environment; a zygote "
+                "that holds no job data and cannot be read or written"
                 if ok
                 else f"bwrap failed: {output[-300:]}"
             )
