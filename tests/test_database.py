@@ -100,3 +100,37 @@ def test_flask_db_upgrade_cli(tmp_path):
     with sqlite3.connect(tmp_path / "funcpad.db") as connection:
         tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
     assert tables >= EXPECTED_TABLES
+
+
+def test_database_files_are_private(tmp_path):
+    import stat
+
+    from tests.conftest import app_config
+    from webapp import create_app
+
+    data = tmp_path / "fresh"
+    data.mkdir()
+    app = create_app(app_config(data))
+    app.extensions["funcpad.points"].connection().execute("SELECT 1")
+    with app.app_context():
+        db.session.execute(db.text("SELECT 1"))
+    names = [p.name for p in data.iterdir() if p.name.startswith(("funcpad.db", "points.db"))]
+    assert {"funcpad.db", "points.db"} <= set(names)
+    for name in names:
+        mode = stat.S_IMODE((data / name).stat().st_mode)
+        assert mode == 0o600, (name, oct(mode))
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_existing_database_files_are_made_private(tmp_path):
+    import stat
+
+    from webapp.files import private_sqlite_file
+
+    for suffix in ("", "-wal"):
+        (tmp_path / f"old.db{suffix}").write_text("x")
+        (tmp_path / f"old.db{suffix}").chmod(0o644)
+    private_sqlite_file(tmp_path / "old.db")
+    for suffix in ("", "-wal"):
+        assert stat.S_IMODE((tmp_path / f"old.db{suffix}").stat().st_mode) == 0o600

@@ -16,9 +16,10 @@ from pathlib import Path
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from webapp.extensions import db, migrate
+from webapp.files import private_sqlite_file
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -49,6 +50,9 @@ def startup_lock(data_dir: str):
 
 def init_app(app: Flask) -> None:
     """Bind SQLAlchemy and Flask-Migrate; apply pending migrations unless disabled."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database:
+        private_sqlite_file(url.database)  # 0600 before SQLite creates it
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     if app.config["FUNCPAD_AUTO_MIGRATE"]:

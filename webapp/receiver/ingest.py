@@ -6,7 +6,6 @@ points to store or raises ``IngestError`` carrying DataKit's error code and mess
 
 from __future__ import annotations
 
-import gzip
 import json
 import zlib
 from dataclasses import dataclass, field
@@ -58,23 +57,69 @@ class Result:
     warnings: list[str] = field(default_factory=list)
 
 
-def decode_body(body: bytes, encoding: str | None) -> bytes:
+MAX_BODY_BYTES = 32 * 1024 * 1024  # the default cap on a decompressed body
+
+
+def decode_body(body: bytes, encoding: str | None, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body as sent, decompressed (gzip, deflate, raw deflate) to at most ``limit`` bytes.
+
+    Decompression is incremental and stops one byte past the cap, so a small compressed body
+    can never turn into gigabytes: over the cap is a 413 after reading at most ``limit`` bytes.
+    """
     encoding = (encoding or "").strip().lower()
-    try:
-        if encoding in ("", "identity"):
-            return body
-        if encoding in ("gzip", "x-gzip"):
-            return gzip.decompress(body)
-        if encoding == "deflate":
-            try:
-                return zlib.decompress(body)
-            except zlib.error:
-                return zlib.decompress(body, -zlib.MAX_WBITS)
-    except (OSError, zlib.error, EOFError) as exc:
-        raise IngestError(
-            "datakit.decodeBodyFailed", f"decode {encoding} body failed: {exc}"
-        ) from None
-    raise IngestError("datakit.decodeBodyFailed", f"unsupported Content-Encoding {encoding!r}")
+    if encoding in ("", "identity"):
+        if len(body) > limit:
+            raise _too_large(limit)
+        return body
+    if encoding in ("gzip", "x-gzip"):
+        modes = (16 + zlib.MAX_WBITS,)
+    elif encoding == "deflate":
+        modes = (zlib.MAX_WBITS, -zlib.MAX_WBITS)  # zlib-wrapped, or raw as some clients send
+    else:
+        raise IngestError("datakit.decodeBodyFailed", f"unsupported Content-Encoding {encoding!r}")
+    for attempt, wbits in enumerate(modes):
+        try:
+            return _inflate(body, wbits, limit)
+        except zlib.error as exc:
+            if attempt == len(modes) - 1:
+                raise IngestError(
+                    "datakit.decodeBodyFailed", f"decode {encoding} body failed: {exc}"
+                ) from None
+    raise AssertionError("unreachable")
+
+
+INFLATE_CHUNK = 1024 * 1024
+
+
+def _inflate(body: bytes, wbits: int, limit: int) -> bytes:
+    """Decompress in 1 MiB steps, so that memory never holds much more than ``limit`` bytes."""
+    out = bytearray()
+    data = body
+    while True:  # a gzip body may hold several members, one after the other
+        inflater = zlib.decompressobj(wbits)
+        pending = data
+        while True:
+            chunk = inflater.decompress(pending, min(INFLATE_CHUNK, limit + 1 - len(out)))
+            out += chunk
+            if len(out) > limit:
+                raise _too_large(limit)
+            pending = inflater.unconsumed_tail
+            if inflater.eof or (not pending and not chunk):
+                break
+        if not inflater.eof:
+            raise zlib.error("the compressed body is truncated")
+        data = inflater.unused_data
+        if not data or wbits != 16 + zlib.MAX_WBITS:
+            return bytes(out)
+
+
+def _too_large(limit: int) -> IngestError:
+    return IngestError(
+        "datakit.bodyTooLarge",
+        f"the decompressed body is larger than {limit // (1024 * 1024)} MiB "
+        "(FUNCPAD_RECEIVER_MAX_BODY_MB)",
+        status=413,
+    )
 
 
 def _utf8_trim(text: str, limit: int) -> str:
@@ -208,12 +253,13 @@ def ingest(
     params: Params,
     now_ns: int,
     hostname: str,
+    max_body: int = MAX_BODY_BYTES,
 ) -> Result:
     if category not in CATEGORIES:
         raise IngestError("datakit.invalidCategory", f"invalid category {category!r}")
     if params.precision and params.precision not in lineprotocol.PRECISION_NS:
         raise IngestError("datakit.invalidPrecision", f"invalid precision {params.precision!r}")
-    raw = decode_body(body, content_encoding)
+    raw = decode_body(body, content_encoding, max_body)
     if not raw.strip():
         raise IngestError("datakit.emptyBody", "empty body")
     try:

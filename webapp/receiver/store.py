@@ -19,6 +19,8 @@ from typing import Any
 
 import orjson
 
+from webapp.files import private_sqlite_file
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
     id INTEGER PRIMARY KEY,
@@ -131,6 +133,7 @@ def _tags_key(tags: dict[str, str]) -> str:
 class PointStore:
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
+        private_sqlite_file(self.path)  # 0600, like the app's database
         self._local = threading.local()
         self._series: dict[tuple[str, tuple], int] = {}
         self._write_lock = threading.Lock()

@@ -86,6 +86,7 @@ def write(category: str):
             params,
             time.time_ns(),
             HOSTNAME,
+            current_app.config["FUNCPAD_RECEIVER_MAX_BODY_MB"] * 1024 * 1024,
         )
     except IngestError as exc:
         return _error(exc.code, exc.message, exc.status)

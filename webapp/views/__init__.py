@@ -7,6 +7,7 @@ def init_app(app: Flask) -> None:
     from webapp.runner.service import set_endpoint_loader
     from webapp.views import (
         admin_pages,
+        bodies,
         connector_pages,
         crontab_pages,
         env_pages,
@@ -23,6 +24,7 @@ def init_app(app: Flask) -> None:
     from webapp.views.api.connectors import sandbox_endpoints
 
     errors.init_app(app)
+    bodies.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(session_pages.bp)
     app.register_blueprint(pages.bp)

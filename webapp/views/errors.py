@@ -69,6 +69,9 @@ def _http_error(error: HTTPException):
         message = error.description or error.name
     if _is_api():
         return jsonify(error=HTTP_CODES.get(code, "http_error"), message=message), code
+    if request.path.startswith("/v1/"):  # the DataKit-compatible receiver's own format
+        name = "requestTooLarge" if code == 413 else HTTP_CODES.get(code, "httpError")
+        return jsonify(error_code=f"datakit.{name}", message=message), code
     return render_template("error.html", code=code, message=message), code
 
 

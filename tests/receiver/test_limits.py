@@ -1,0 +1,121 @@
+"""No request makes unbounded work: compressed bombs stop at the cap, over-long bodies get a 413,
+and a body a view did not read never costs the client its keep-alive connection."""
+
+import gzip
+import tracemalloc
+import zlib
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import running_server
+from tests.receiver.test_listener import logged_in
+from webapp.receiver.ingest import IngestError, decode_body
+
+BOMB_BYTES = 64 * 1024 * 1024  # twice the default cap, never more
+
+
+@pytest.fixture(scope="module")
+def gzip_bomb() -> bytes:
+    return gzip.compress(b"\0" * BOMB_BYTES, 9)
+
+
+def test_a_gzip_bomb_stops_at_the_cap_in_bounded_memory(gzip_bomb):
+    assert len(gzip_bomb) < 100 * 1024
+    tracemalloc.start()
+    try:
+        with pytest.raises(IngestError) as refused:
+            decode_body(gzip_bomb, "gzip")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert refused.value.status == 413 and refused.value.code == "datakit.bodyTooLarge"
+    assert peak < 40 * 1024 * 1024  # the 32 MiB cap and one step, not the 64 MiB inside
+
+
+def test_deflate_raw_deflate_and_several_gzip_members_decode():
+    assert decode_body(gzip.compress(b"a v=1") + gzip.compress(b"\nb v=2"), "gzip") == (
+        b"a v=1\nb v=2"
+    )
+    assert decode_body(zlib.compress(b"c v=3"), "deflate") == b"c v=3"
+    assert decode_body(zlib.compress(b"c v=3")[2:-4], "deflate") == b"c v=3"  # raw deflate
+    with pytest.raises(IngestError) as truncated:
+        decode_body(gzip.compress(b"d v=4")[:-3], "gzip")
+    assert truncated.value.status == 400 and "truncated" in truncated.value.message
+    exact = b"e v=5\n" * 1000
+    assert decode_body(zlib.compress(exact), "deflate", limit=len(exact)) == exact
+    with pytest.raises(IngestError):
+        decode_body(zlib.compress(exact), "deflate", limit=len(exact) - 1)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_the_write_api_answers_a_bomb_with_413_in_datakit_format(client, encoding):
+    inflated = b"\0" * BOMB_BYTES
+    body = gzip.compress(inflated, 9) if encoding == "gzip" else zlib.compress(inflated, 9)
+    response = client.post("/v1/write/metric", data=body, headers={"Content-Encoding": encoding})
+    assert response.status_code == 413
+    assert response.json["error_code"] == "datakit.bodyTooLarge"
+
+
+def worker_of(master_pid: int) -> int:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    assert len(children) == 1, children
+    return int(children[0])
+
+
+def peak_rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    processes = []
+    with running_server(tmp_path_factory.mktemp("limits"), processes) as base:
+        yield base, worker_of(processes[0].pid)
+
+
+def test_a_bomb_over_http_costs_the_worker_at_most_the_cap(server, gzip_bomb):
+    base, worker = server
+    requests.post(f"{base}/v1/write/metric", data="warm v=1", timeout=10)
+    before = peak_rss_kb(worker)
+    response = requests.post(
+        f"{base}/v1/write/metric",
+        data=gzip_bomb,
+        headers={"Content-Encoding": "gzip"},
+        timeout=60,
+    )
+    assert response.status_code == 413
+    assert response.json()["error_code"] == "datakit.bodyTooLarge"
+    grown_mib = (peak_rss_kb(worker) - before) / 1024
+    assert grown_mib < 48, f"the worker's peak memory grew by {grown_mib:.0f} MiB"
+
+
+def test_an_unread_body_does_not_cost_the_keep_alive_connection(server):
+    base, _ = server
+    session = logged_in(base)
+    for _ in range(3):  # the same connection, each time with a body the view never reads
+        response = session.post(
+            f"{base}/api/v1/task-records/nothing/stop", data=b"x" * 300_000, timeout=10
+        )
+        assert response.status_code == 404
+        assert response.json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("path", "key", "code"),
+    [
+        ("/v1/write/metric", "error_code", "datakit.requestTooLarge"),
+        ("/v1/write/nothing", "error_code", "datakit.requestTooLarge"),
+        ("/api/v1/task-records/nothing/stop", "error", "payload_too_large"),
+    ],
+)
+def test_a_body_over_the_limit_is_a_clear_413(server, path, key, code):
+    base, _ = server
+    session = logged_in(base)
+    response = session.post(f"{base}{path}", data=b"x" * (9 * 1024 * 1024), timeout=30)
+    assert response.status_code == 413
+    assert response.json()[key] == code
