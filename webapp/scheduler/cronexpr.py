@@ -86,12 +86,12 @@ def _value(field: str, text: str) -> int:
     names = NAMES.get(field, {})
     if text in names:
         return names[text]
-    if not text.isdigit():
-        raise CronError(
-            field,
-            f"{text!r} is not a number" + (f" or a name ({', '.join(names)})" if names else ""),
-        )
+    if not (text.isascii() and text.isdigit()):
+        named = f" or a name ({', '.join(names)})" if names else ""
+        raise CronError(field, f"{text[:20]!r} is not a number{named}")
     low, high = RANGES[field]
+    if len(text) > 6:  # far outside every range; int() of thousands of digits even fails
+        raise CronError(field, f"{text[:20]}… is outside {low}-{high}")
     number = int(text)
     if not low <= number <= high:
         raise CronError(field, f"{number} is outside {low}-{high}")
@@ -107,6 +107,8 @@ def _parse_field(field: str, text: str) -> set[int]:
         if not match:
             raise CronError(field, f"{item!r} is not valid (use *, 5, 1-5, */15, 1-30/5 or a list)")
         base, step_text = match.groups()
+        if step_text and len(step_text) > 6:
+            raise CronError(field, f"a step of {step_text[:20]}… is larger than the field")
         step = int(step_text) if step_text else 1
         if step == 0:
             raise CronError(field, "a step of 0 never advances")
@@ -254,11 +256,16 @@ def parse(text: object) -> CronExpr:
     return CronExpr(original, tuple(p.lower() for p in parts))
 
 
+MAX_TIMEZONE_NAME = 64  # the longest IANA name is 32 characters
+
+
 def check_timezone(name: object) -> str:
     if not isinstance(name, str) or not name:
         raise CronError("timezone", "give an IANA timezone name, like Asia/Shanghai")
+    if len(name) > MAX_TIMEZONE_NAME:
+        raise CronError("timezone", f"{name[:40]!r}… is not an IANA timezone name")
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise CronError("timezone", f"{name!r} is not an IANA timezone name") from None
     return name

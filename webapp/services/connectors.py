@@ -48,7 +48,7 @@ def validate_config(raw: object, previous: dict[str, Any] | None = None) -> dict
         if not isinstance(host, str) or not host.strip() or any(c in host for c in "/ @"):
             raise _bad("config.host", N_("Give a url, or a host with port and protocol."))
         port = raw.get("port", 9529)
-        if isinstance(port, str) and port.isdigit():
+        if isinstance(port, str) and port.isascii() and port.isdigit() and len(port) <= 5:
             port = int(port)
         if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
             raise _bad("config.port", N_("port must be 1-65535."))

@@ -431,14 +431,17 @@ def delete_script(session: Session, script: Script) -> None:
 # --- diff -------------------------------------------------------------------------------------
 
 
+MAX_VERSION = 2**62  # versions are counted from 1; nothing near this is ever real
+
+
 def parse_version_ref(value: object, field: str) -> int | str:
     """``"draft"``, ``"published"`` or a version number; anything else is a 400 naming ``field``."""
     if value in (DRAFT, PUBLISHED):
         return value
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_VERSION:
         return value
-    if isinstance(value, str) and value.isdigit() and int(value) > 0:
-        return int(value)
     raise ServiceError(
         "invalid_version",
         N_("%(field)s must be 'draft', 'published' or a version number."),

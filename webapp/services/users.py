@@ -193,7 +193,7 @@ def user_for_token(session: Session, plaintext: str, now: datetime) -> User | No
 
 
 def revoke_token(session: Session, user: User, token_id: int, now: datetime) -> ApiToken:
-    token = session.get(ApiToken, token_id)
+    token = session.get(ApiToken, token_id) if 0 < token_id < 2**63 else None
     if token is None or (token.user_id != user.id and not user.is_admin):
         raise NotFound(N_("Token %(id)s does not exist."), id=token_id)
     if token.revoked_at is None:

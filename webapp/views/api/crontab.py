@@ -22,7 +22,7 @@ from webapp.views.api.connectors import load_for_job
 from webapp.views.api.payload import json_object
 from webapp.views.api.runs import _respond
 
-MAX_PAUSE = timedelta(days=7)
+MAX_PAUSE_MINUTES = 7 * 24 * 60  # longer pauses are cut to a week
 
 
 def _locale() -> str:
@@ -189,7 +189,7 @@ def set_pause():
             field="minutes",
             params={"field": "minutes", "low": 0, "high": 10080},
         )
-    until = utcnow() + min(timedelta(minutes=minutes), MAX_PAUSE) if minutes else None
+    until = utcnow() + timedelta(minutes=min(minutes, MAX_PAUSE_MINUTES)) if minutes else None
     setting = db.session.get(SchedulerSetting, "pause") or SchedulerSetting(name="pause")
     setting.paused_until = until
     db.session.add(setting)

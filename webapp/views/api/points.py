@@ -9,6 +9,7 @@ from flask import current_app, jsonify, request
 
 from webapp.services.errors import N_, ServiceError
 from webapp.views.api import api
+from webapp.views.api.payload import int_arg
 
 DEFAULT_RANGE_NS = 3600 * 10**9
 
@@ -23,6 +24,9 @@ def _iso(ns: int) -> str:
     return datetime.fromtimestamp(ns / 1e9, UTC).isoformat()
 
 
+MAX_TIME_NS = 2**63 - 1  # what the point store's INTEGER column holds (year 2262)
+
+
 def _time_arg(name: str, default: int) -> int:
     """ISO 8601, epoch seconds/ms, or a relative ``-15m``/``-6h``/``-7d`` (from now)."""
     raw = request.args.get(name)
@@ -32,35 +36,25 @@ def _time_arg(name: str, default: int) -> int:
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     try:
         if raw.startswith("-") and raw[-1] in units:
-            return now - int(float(raw[1:-1]) * units[raw[-1]] * 10**9)
-        if raw.replace(".", "", 1).isdigit():
-            value = float(raw)
-            return int(value * (10**9 if value < 1e11 else 10**6))
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return int(moment.timestamp() * 10**9)
-    except ValueError:
+            value = now - int(float(raw[1:-1]) * units[raw[-1]] * 10**9)
+        elif raw.replace(".", "", 1).isdigit():
+            number = float(raw)
+            value = int(number * (10**9 if number < 1e11 else 10**6))
+        else:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            value = int(moment.timestamp() * 10**9)
+    except (ValueError, OverflowError):
+        value = None
+    if value is None or not 0 <= value <= MAX_TIME_NS:
         raise ServiceError(
             "invalid_time",
             N_("%(field)s must be ISO 8601, epoch seconds or like -15m."),
             field=name,
             params={"field": name},
-        ) from None
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ServiceError(
-            "invalid_number",
-            N_("%(field)s must be %(low)s-%(high)s."),
-            field=name,
-            params={"field": name, "low": low, "high": high},
         )
-    return int(raw)
+    return value
 
 
 @api.get("/metrics/measurements")
@@ -108,7 +102,7 @@ def metric_query():
     for key, value in request.args.items(multi=True):
         if key.startswith("tag."):
             filters.setdefault(key[4:], []).append(value)
-    max_points = _int_arg("max_points", 1000, 10, 10_000)
+    max_points = int_arg("max_points", 1000, 10, 10_000)
     series = []
     for field in fields:
         for item in _store().query_metric(measurement, field, start, end, filters, max_points):
@@ -125,22 +119,15 @@ def metric_query():
 @api.get("/logs")
 def logs():
     now = time.time_ns()
-    before = request.args.get("before_id")
-    if before is not None and not before.isdigit():
-        raise ServiceError(
-            "invalid_number",
-            N_("%(field)s must be %(low)s-%(high)s."),
-            field="before_id",
-            params={"field": "before_id", "low": 1, "high": "∞"},
-        )
+    before = int_arg("before_id", None, minimum=1)
     rows = _store().query_logs(
         source=request.args.get("source") or None,
         status=request.args.get("status") or None,
         text=request.args.get("q") or None,
         start_ns=_time_arg("from", 0) if request.args.get("from") else None,
         end_ns=_time_arg("to", now) if request.args.get("to") else None,
-        before_id=int(before) if before else None,
-        limit=_int_arg("limit", 100, 1, 1000),
+        before_id=before,
+        limit=int_arg("limit", 100, 1, 1000),
     )
     for row in rows:
         row["time"] = _iso(row["time"])

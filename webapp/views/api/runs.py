@@ -23,7 +23,7 @@ from webapp.services import scripts as scripts_service
 from webapp.services.errors import N_, NotFound, ServiceError
 from webapp.views.api import api
 from webapp.views.api.connectors import load_for_job
-from webapp.views.api.payload import json_object
+from webapp.views.api.payload import int_arg, json_object
 
 HEARTBEAT_SECONDS = 0.5
 
@@ -168,10 +168,8 @@ def list_task_records():
         value = request.args.get(name)
         if value:
             query = query.where(getattr(TaskRecord, name) == value)
-    limit = request.args.get("limit", "50")
-    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
-        raise ServiceError("invalid_limit", N_("limit must be 1-1000."), field="limit")
-    records = db.session.scalars(query.limit(int(limit))).all()
+    limit = int_arg("limit", 50, minimum=1, maximum=1000)
+    records = db.session.scalars(query.limit(limit)).all()
     return jsonify([runs_service.record_json(r) for r in records])
 
 

@@ -62,7 +62,7 @@ def _revision_json(revision: ScriptRevision, with_code: bool = False) -> dict:
 
 
 def _version_arg(raw: str) -> int:
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18) or int(raw) < 1:
         raise ServiceError(
             "invalid_version", N_("A version is a positive integer."), field="version"
         )
