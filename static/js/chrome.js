@@ -14,6 +14,12 @@
     });
   }
 
+  // <select data-submit-on-change>: filters that apply as soon as they change.
+  document.addEventListener("change", (event) => {
+    const field = event.target.closest("[data-submit-on-change]");
+    if (field && field.form) field.form.submit();
+  });
+
   document.addEventListener("click", (event) => {
     const button = event.target.closest(".menu-button");
     document.querySelectorAll(".menu.open").forEach((menu) => {

@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
         health,
         i18n_pages,
         pages,
+        security_headers,
         session_pages,
         settings,
         task_pages,
@@ -25,6 +26,7 @@ def init_app(app: Flask) -> None:
 
     errors.init_app(app)
     bodies.init_app(app)
+    security_headers.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(session_pages.bp)
     app.register_blueprint(pages.bp)
