@@ -18,7 +18,7 @@ EXPECTED_TABLES = {
     "alembic_version",
     "users",
     "api_tokens",
-    "login_failures",
+    "login_attempts",
     "scripts",
     "script_revisions",
     "funcs",
@@ -36,7 +36,7 @@ def test_fresh_start_migrates_to_head(tmp_path):
     with app.app_context():
         assert set(inspect(db.engine).get_table_names()) == EXPECTED_TABLES
         version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == "0004_crontab"
+        assert version == "0005_login_attempts"
 
 
 def test_sqlite_pragmas(app_ctx):

@@ -3,22 +3,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from webapp.extensions import db
-from webapp.models import ApiToken, LoginFailure
+from webapp.models import ApiToken, LoginAttempt
 from webapp.services import users as service
 from webapp.services.errors import ServiceError
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 POLICY = service.ThrottlePolicy(max_failures=3, window_seconds=600)
-
-
-def test_lockout_remaining_is_a_pure_window_rule():
-    failures = [NOW - timedelta(seconds=s) for s in (500, 300, 100)]
-    assert service.lockout_remaining(failures[:2], NOW, 3, 600) == 0
-    # Locked until the oldest of the last 3 failures leaves the window: 600 - 500 = 100 s.
-    assert service.lockout_remaining(failures, NOW, 3, 600) == 100
-    assert service.lockout_remaining(failures, NOW + timedelta(seconds=101), 3, 600) == 0
-    old = [NOW - timedelta(seconds=700)] * 5
-    assert service.lockout_remaining(old, NOW, 3, 600) == 0
 
 
 def test_passwords_are_hashed(app_ctx):
@@ -48,32 +38,43 @@ def test_duplicate_user_is_409(app_ctx):
     assert info.value.status == 409
 
 
-def test_authenticate_throttles_by_username(app_ctx, admin):
+def attempt(username, password, address, now=NOW):
+    service.reserve_login_attempt(db.session, username, address, now, POLICY)
+    db.session.commit()
+    return service.authenticate(db.session, username, password, address, now)
+
+
+def test_an_account_is_throttled_per_address_not_everywhere(app_ctx, admin):
     for _ in range(3):
-        assert service.authenticate(db.session, "admin", "wrong", "10.0.0.1", NOW, POLICY) is None
+        assert attempt("admin", "wrong", "10.0.0.1") is None
     with pytest.raises(service.LoginThrottled) as info:
-        # Even the right password is refused while locked out.
-        service.authenticate(db.session, "admin", "admin-password", "10.0.0.2", NOW, POLICY)
+        # Even the right password is refused from the address that failed...
+        attempt("admin", "admin-password", "10.0.0.1")
     assert info.value.status == 429
     assert 0 < info.value.retry_after <= 600
+    # ...but not from another: failures elsewhere cannot lock the owner out.
+    assert attempt("admin", "admin-password", "10.0.0.2") == admin
+    # The window passes, and the first address may try again.
     later = NOW + timedelta(seconds=601)
-    assert service.authenticate(db.session, "admin", "admin-password", "10.0.0.2", later, POLICY)
-    # A successful login clears the username's failures.
-    assert (
-        db.session.scalar(
-            db.select(db.func.count(LoginFailure.id)).where(LoginFailure.username == "admin")
-        )
-        == 0
-    )
+    assert attempt("admin", "admin-password", "10.0.0.1", later) == admin
 
 
-def test_authenticate_throttles_by_address_across_usernames(app_ctx):
+def test_a_success_clears_its_pair_and_takes_itself_back_from_the_address(app_ctx, admin):
+    assert attempt("admin", "wrong", "10.0.0.3") is None
+    assert attempt("admin", "admin-password", "10.0.0.3") == admin
+    db.session.commit()
+    counts = dict(db.session.execute(db.select(LoginAttempt.key, LoginAttempt.count)).all())
+    assert "pair:admin|10.0.0.3" not in counts
+    assert counts["address:10.0.0.3"] == 1  # the one failure
+
+
+def test_an_address_is_throttled_across_usernames(app_ctx):
     for n in range(3 * service.ADDRESS_FAILURE_FACTOR):
-        service.authenticate(db.session, f"user{n}", "x", "10.9.9.9", NOW, POLICY)
+        attempt(f"user{n}", "x", "10.9.9.9")
     with pytest.raises(service.LoginThrottled):
-        service.authenticate(db.session, "someone", "x", "10.9.9.9", NOW, POLICY)
+        attempt("someone", "x", "10.9.9.9")
     # Another address is unaffected.
-    assert service.authenticate(db.session, "someone", "x", "10.1.1.1", NOW, POLICY) is None
+    assert attempt("someone", "x", "10.1.1.1") is None
 
 
 def test_tokens_store_only_a_hash_and_can_be_revoked(app_ctx, admin):

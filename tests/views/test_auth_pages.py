@@ -127,3 +127,30 @@ def test_a_weak_configured_admin_password_stops_the_start(tmp_path):
                 "FUNCPAD_ADMIN_PASSWORD": "short",
             }
         )
+
+
+def test_parallel_wrong_passwords_get_no_more_checks_than_the_limit(tmp_path):
+    """40 wrong passwords at once against a real gunicorn (16 threads): the attempts are
+    counted atomically before any password is checked, so at most 5 are checked at all."""
+    import concurrent.futures
+
+    import requests
+
+    from tests.conftest import running_server
+
+    with running_server(tmp_path) as base:
+
+        def wrong_login(_n: int) -> int:
+            session = requests.Session()
+            token = csrf_token_from(session.get(f"{base}/login", timeout=10).text)
+            response = session.post(
+                f"{base}/login",
+                data={"username": "admin", "password": "wrong-guess", "csrf_token": token},
+                timeout=30,
+            )
+            return response.status_code
+
+        with concurrent.futures.ThreadPoolExecutor(40) as pool:
+            statuses = list(pool.map(wrong_login, range(40)))
+    assert statuses.count(401) <= 5, statuses  # checked (and wrong)
+    assert statuses.count(429) >= 35, statuses  # refused before any check

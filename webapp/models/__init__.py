@@ -6,7 +6,7 @@ from webapp.models.env_vars import EnvVar
 from webapp.models.funcs import Func
 from webapp.models.scripts import Script, ScriptRevision
 from webapp.models.task_records import TaskRecord
-from webapp.models.users import ApiToken, LoginFailure, User
+from webapp.models.users import ApiToken, LoginAttempt, User
 
 __all__ = [
     "ApiToken",
@@ -14,7 +14,7 @@ __all__ = [
     "CrontabConfig",
     "EnvVar",
     "Func",
-    "LoginFailure",
+    "LoginAttempt",
     "SchedulerLease",
     "SchedulerSetting",
     "Script",

@@ -1,11 +1,11 @@
-"""Users, their API tokens, and failed login attempts (for throttling)."""
+"""Users, their API tokens, and login attempts (for throttling)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -52,16 +52,16 @@ class ApiToken(db.Model):
         return self.revoked_at is None
 
 
-class LoginFailure(db.Model):
-    """One failed login; recent rows per username or address drive the lockout."""
+class LoginAttempt(db.Model):
+    """Login attempts counted per key in a fixed window, incremented atomically.
 
-    __tablename__ = "login_failures"
-    __table_args__ = (
-        Index("ix_login_failures_username_at", "username", "at"),
-        Index("ix_login_failures_address_at", "address", "at"),
-    )
+    Keys are ``pair:<username>|<address>`` (one account from one address) and
+    ``address:<address>`` (every account from one address): a lock never spreads to the
+    account's owner at another address.
+    """
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64))
-    address: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    __tablename__ = "login_attempts"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(default=0)

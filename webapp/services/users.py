@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.models import ApiToken, LoginFailure, User
+from webapp.models import ApiToken, LoginAttempt, User
 from webapp.services.errors import N_, NotFound, ServiceError
 
+log = logging.getLogger(__name__)
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "fp_"
@@ -92,62 +96,84 @@ def set_password(session: Session, user: User, current: str, new: str) -> None:
     session.flush()
 
 
-def lockout_remaining(
-    failure_times: list[datetime], now: datetime, max_failures: int, window_seconds: int
-) -> int:
-    """Seconds until another attempt is allowed, 0 when not locked out.
+def attempt_keys(username: str, address: str) -> list[tuple[str, int]]:
+    """(key, limit) pairs an attempt counts against; see ``LoginAttempt``."""
+    return [
+        (f"pair:{username[:64]}|{address[:64]}", 1),
+        (f"address:{address[:64]}", ADDRESS_FAILURE_FACTOR),
+    ]
 
-    Locked out when ``max_failures`` or more failures happened within the window; the lock lifts
-    a full window after the oldest of the most recent ``max_failures`` failures.
+
+def _count_attempt(
+    session: Session, key: str, now: datetime, since: datetime
+) -> tuple[int, datetime]:
+    """Add one attempt to ``key`` in one atomic statement; (count, window start) after it.
+
+    An INSERT … ON CONFLICT DO UPDATE … RETURNING: two requests at the same moment can never
+    both see the count before either's increment (SQLite ≥ 3.35 and PostgreSQL alike).
     """
-    window = timedelta(seconds=window_seconds)
-    recent = sorted(t for t in failure_times if now - t < window)
-    if len(recent) < max_failures:
-        return 0
-    unlock_at = recent[-max_failures] + window
-    return max(1, int((unlock_at - now).total_seconds() + 0.999))
-
-
-def authenticate(
-    session: Session,
-    username: str,
-    password: str,
-    address: str,
-    now: datetime,
-    policy: ThrottlePolicy,
-) -> User | None:
-    """Check a login. Returns the user, or None for a wrong name/password (recorded).
-
-    Raises ``LoginThrottled`` while the username or the address is locked out, before the
-    password is even checked, so a locked account cannot be brute-forced.
-    """
-    since = now - timedelta(seconds=policy.window_seconds)
-    rows = session.execute(
-        select(LoginFailure.username, LoginFailure.address, LoginFailure.at).where(
-            LoginFailure.at > since,
-            or_(LoginFailure.username == username, LoginFailure.address == address),
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = LoginAttempt.__table__
+    stale = table.c.window_start <= since
+    statement = (
+        insert(table)
+        .values(key=key, window_start=now, count=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "count": case((stale, 1), else_=table.c.count + 1),
+                "window_start": case((stale, now), else_=table.c.window_start),
+            },
         )
-    ).all()
-    by_user = [at for name, _addr, at in rows if name == username]
-    by_address = [at for _name, addr, at in rows if addr == address]
-    wait = max(
-        lockout_remaining(by_user, now, policy.max_failures, policy.window_seconds),
-        lockout_remaining(
-            by_address,
-            now,
-            policy.max_failures * ADDRESS_FAILURE_FACTOR,
-            policy.window_seconds,
-        ),
+        .returning(table.c.count, table.c.window_start)
     )
+    count, window_start = session.execute(statement).one()
+    return count, window_start
+
+
+def reserve_login_attempt(
+    session: Session, username: str, address: str, now: datetime, policy: ThrottlePolicy
+) -> None:
+    """Count this attempt before its password is checked; ``LoginThrottled`` over the limit.
+
+    Counted per (username, address) and per address, so a correct password from an address
+    that has not failed still works while another address is locked out. The caller commits
+    at once, so parallel attempts see each other.
+    """
+    window = timedelta(seconds=policy.window_seconds)
+    since = now - window
+    wait = 0
+    for key, factor in attempt_keys(username, address):
+        count, window_start = _count_attempt(session, key, now, since)
+        limit = policy.max_failures * factor
+        if count > limit:
+            wait = max(wait, max(1, int((window_start + window - now).total_seconds() + 0.999)))
+            if count == limit + 1:
+                log.warning("login lockout: %s after %d attempts (for %d s)", key, limit, wait)
     if wait:
         raise LoginThrottled(wait)
 
+
+def authenticate(
+    session: Session, username: str, password: str, address: str, now: datetime
+) -> User | None:
+    """Check a login reserved with ``reserve_login_attempt``: the user, or None when wrong.
+
+    A success clears its (username, address) count and takes itself back from the address's
+    count, whose failures stay: one valid account cannot reset the attempts on others.
+    """
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not check_password_hash(user.password_hash, password):
-        session.add(LoginFailure(username=username[:64], address=address[:64], at=now))
-        session.flush()
         return None
-    session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    (pair_key, _), (address_key, _) = attempt_keys(username, address)
+    session.execute(delete(LoginAttempt).where(LoginAttempt.key == pair_key))
+    # The address counts failures: take back this attempt, which succeeded.
+    session.execute(
+        update(LoginAttempt)
+        .where(LoginAttempt.key == address_key, LoginAttempt.count > 0)
+        .values(count=LoginAttempt.count - 1)
+    )
     user.last_login_at = now
     session.flush()
     return user

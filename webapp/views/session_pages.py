@@ -49,19 +49,17 @@ def login():
         if not username or not password:
             error, status = gettext("Enter your username and password."), 400
         else:
+            address, now = request.remote_addr or "-", utcnow()
             try:
-                user = user_service.authenticate(
-                    db.session,
-                    username,
-                    password,
-                    request.remote_addr or "-",
-                    utcnow(),
-                    _throttle_policy(),
+                user_service.reserve_login_attempt(
+                    db.session, username, address, now, _throttle_policy()
                 )
             except ServiceError as exc:
-                db.session.rollback()
+                db.session.commit()  # the attempt is counted, throttled or not
                 error, status = service_error_body(exc)["message"], exc.status
             else:
+                db.session.commit()  # before the slow password check: parallel tries see it
+                user = user_service.authenticate(db.session, username, password, address, now)
                 db.session.commit()
                 if user is None:
                     error, status = gettext("Wrong username or password."), 401
