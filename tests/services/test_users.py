@@ -68,6 +68,17 @@ def test_a_success_clears_its_pair_and_takes_itself_back_from_the_address(app_ct
     assert counts["address:10.0.0.3"] == 1  # the one failure
 
 
+def test_every_lockout_is_logged(app_ctx, admin, caplog):
+    for _ in range(3):
+        attempt("admin", "wrong", "10.0.0.4")
+    with (
+        caplog.at_level("WARNING", logger="webapp.services.users"),
+        pytest.raises(service.LoginThrottled),
+    ):
+        attempt("admin", "wrong", "10.0.0.4")
+    assert "login lockout: pair:admin|10.0.0.4" in caplog.text
+
+
 def test_an_address_is_throttled_across_usernames(app_ctx):
     for n in range(3 * service.ADDRESS_FAILURE_FACTOR):
         attempt(f"user{n}", "x", "10.9.9.9")
