@@ -10,8 +10,6 @@ lease holder picks up what the previous one left queued, and marks what it left 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 import uuid
@@ -27,6 +25,8 @@ from webapp.models import CrontabConfig, SchedulerLease, SchedulerSetting, TaskR
 from webapp.models.types import utcnow
 from webapp.scheduler import cronexpr
 from webapp.scheduler.decide import decide
+from webapp.services import process_identity
+from webapp.services import runs as runs_service
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +36,23 @@ RENEW_EVERY = 1.0
 MAX_SLEEP = 0.5  # also how soon a new or edited job is noticed
 DUE_BATCH = 500
 PRUNE_EVERY_SECONDS = 3600
+SWEEP_EVERY_SECONDS = 30  # how soon a run of a process that died is marked worker lost
 PRUNE_BATCH = 1000
 
 
 class Scheduler:
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # The process's own id: the runs it executes carry it, so a later holder can tell
+        # whether the process that ran them is still alive.
+        # (one process may hold several schedulers in tests: each gets a suffix of its own).
+        self.holder = f"{process_identity.process_id()}/{uuid.uuid4().hex[:8]}"
         self.active = False
         self.wake = threading.Event()
         self.stop_event = threading.Event()
         self._lease_renewed = 0.0
         self._last_prune = 0.0
+        self._last_sweep = 0.0
         workers = app.config["FUNCPAD_RUNNER_CONCURRENCY"]
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cron-run")
         self.thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
@@ -102,6 +107,7 @@ class Scheduler:
 
     def _take_over(self, now: datetime) -> None:
         """Runs left running by a dead holder are lost; runs left queued are run now."""
+        # Cron runs execute only in the lease holder's process: the previous holder's are lost.
         lost = db.session.execute(
             update(TaskRecord)
             .where(
@@ -109,18 +115,9 @@ class Scheduler:
                 TaskRecord.origin.in_(("crontab", "manual")),
                 or_(TaskRecord.worker.is_(None), TaskRecord.worker != self.holder),
             )
-            .values(
-                status="failure",
-                ended_at=now,
-                error={
-                    "type": "WorkerLost",
-                    "message": "worker lost: the process running "
-                    "this task stopped before it finished",
-                    "traceback": "",
-                    "line": None,
-                },
-            )
+            .values(status="failure", ended_at=now, error=runs_service.WORKER_LOST)
         ).rowcount
+        lost += runs_service.sweep_lost_runs(db.session, now)  # editor and API runs too
         queued = db.session.scalars(
             select(TaskRecord.id).where(
                 TaskRecord.status == "queued", TaskRecord.origin == "crontab"
@@ -161,6 +158,12 @@ class Scheduler:
             ).all()
             for config in due:
                 self._fire(config, now)
+        if time.monotonic() - self._last_sweep > SWEEP_EVERY_SECONDS:
+            self._last_sweep = time.monotonic()
+            swept = runs_service.sweep_lost_runs(db.session, now)
+            db.session.commit()
+            if swept:
+                log.warning("marked %d task records as worker lost", swept)
         if time.monotonic() - self._last_prune > PRUNE_EVERY_SECONDS:
             self._last_prune = time.monotonic()
             self.executor.submit(self.prune_old_records)  # never blocks scheduling
@@ -258,7 +261,6 @@ class Scheduler:
     def _execute(self, task_id: str) -> None:
         from webapp.runner.service import get_runner
         from webapp.services import funcs as funcs_service
-        from webapp.services import runs as runs_service
         from webapp.services import scripts as scripts_service
         from webapp.views.api.connectors import load_for_job
 
@@ -350,7 +352,24 @@ class Scheduler:
         return removed
 
 
+def sweep_at_start(app: Flask) -> None:
+    """A restart: the runs the previous processes on this host left running are lost."""
+    with app.app_context():
+        try:
+            lost = runs_service.sweep_lost_runs(db.session, utcnow())
+            db.session.commit()
+        except Exception:  # a database that is not there yet must not stop the start
+            db.session.rollback()
+            log.exception("sweeping runs left running failed")
+            return
+        finally:
+            db.session.remove()
+    if lost:
+        log.warning("marked %d task records as worker lost", lost)
+
+
 def init_app(app: Flask) -> None:
+    sweep_at_start(app)
     if not app.config["FUNCPAD_SCHEDULER"]:
         app.extensions["funcpad.scheduler"] = None
         return

@@ -12,16 +12,17 @@ import functools
 import keyword
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.models import Func, Script, TaskRecord
 from webapp.models.types import utcnow
 from webapp.services import env_vars as env_service
+from webapp.services import process_identity
 from webapp.services.errors import N_, ServiceError
 
 DEBUG_TIMEOUT = 60  # editor runs, as users know them
@@ -30,6 +31,15 @@ EXTRACT_TIMEOUT = 10  # publishing runs the top level to collect @DFF.API functi
 LOG_LIMIT_BYTES = 1024 * 1024
 MAX_KWARGS_BYTES = 256 * 1024
 
+# No run lasts longer than the longest DFF.API timeout and the runner's grace: past this, a
+# record still "running" was left by a process that died.
+MAX_RUN_SECONDS = 3600 + 60
+WORKER_LOST = {
+    "type": "WorkerLost",
+    "message": "worker lost: the process running this task stopped before it finished",
+    "traceback": "",
+    "line": None,
+}
 LogCallback = Callable[[dict[str, Any]], None]
 # Plain table statements, compiled once: a run's record costs one INSERT and one UPDATE.
 _RECORDS = TaskRecord.__table__
@@ -46,6 +56,38 @@ ConnectorLoader = Callable[[Session, set[str] | None], dict[str, dict[str, Any]]
 
 def _no_connectors(_session: Session, _ids: set[str] | None) -> dict[str, dict[str, Any]]:
     return {}
+
+
+def sweep_lost_runs(
+    session: Session,
+    now: datetime,
+    is_alive: Callable[[str | None], bool | None] = process_identity.is_alive,
+) -> int:
+    """Mark ``failure`` "worker lost" every run left ``running`` by a process that is gone.
+
+    Any origin (debug, api, crontab, manual). A process on this host is gone when its pid no
+    longer names it; elsewhere (or for records without a worker) a run is gone once it is
+    older than any run can be. Returns how many records were marked.
+    """
+    running = session.execute(
+        select(TaskRecord.id, TaskRecord.worker, TaskRecord.started_at).where(
+            TaskRecord.status == "running"
+        )
+    ).all()
+    deadline = now - timedelta(seconds=MAX_RUN_SECONDS)
+    lost = [
+        record_id
+        for record_id, worker, started_at in running
+        if is_alive(worker) is False
+        or (is_alive(worker) is None and started_at is not None and started_at < deadline)
+    ]
+    if lost:
+        session.execute(
+            update(TaskRecord)
+            .where(TaskRecord.id.in_(lost), TaskRecord.status == "running")
+            .values(status="failure", ended_at=now, error=WORKER_LOST)
+        )
+    return len(lost)
 
 
 # --- inputs --------------------------------------------------------------------------------
@@ -185,7 +227,7 @@ def new_record(
         "return_value": None,
         "error": None,
         "triggered_by": username,
-        "worker": None,
+        "worker": process_identity.process_id(),
     }
     session.execute(_INSERT_RECORD, values)
     return TaskRecord(**values)
