@@ -19,6 +19,7 @@ EXPECTED_TABLES = {
     "users",
     "api_tokens",
     "login_attempts",
+    "user_sessions",
     "scripts",
     "script_revisions",
     "funcs",
@@ -36,7 +37,7 @@ def test_fresh_start_migrates_to_head(tmp_path):
     with app.app_context():
         assert set(inspect(db.engine).get_table_names()) == EXPECTED_TABLES
         version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == "0005_login_attempts"
+        assert version == "0006_user_sessions"
 
 
 def test_sqlite_pragmas(app_ctx):

@@ -60,8 +60,9 @@ def _bearer_token() -> str | None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def _load_user(cookie_id: str) -> User | None:
+    """From the session or remember-me cookie: only while its server-side session lives."""
+    return user_service.user_for_session(db.session, cookie_id, utcnow())
 
 
 @login_manager.request_loader

@@ -57,6 +57,7 @@ def test_every_page_runs_under_the_csp_without_a_violation(page, live_server):
         ("/tasks", "#task-table"),
         ("/admin/sandbox", "#layers"),
         ("/settings/tokens", "main"),
+        ("/settings/sessions", "#sessions-table"),
         ("/settings/password", "main"),
     ):
         visit(path, ready)

@@ -6,7 +6,7 @@ from webapp.models.env_vars import EnvVar
 from webapp.models.funcs import Func
 from webapp.models.scripts import Script, ScriptRevision
 from webapp.models.task_records import TaskRecord
-from webapp.models.users import ApiToken, LoginAttempt, User
+from webapp.models.users import ApiToken, LoginAttempt, User, UserSession
 
 __all__ = [
     "ApiToken",
@@ -21,4 +21,5 @@ __all__ = [
     "ScriptRevision",
     "TaskRecord",
     "User",
+    "UserSession",
 ]

@@ -26,6 +26,13 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", order_by="ApiToken.id"
     )
 
+    # Not a column: the browser session (UserSession.id) this request came with, set by the
+    # loader; Flask-Login keeps get_id() in the session and remember-me cookies.
+    login_session_id = None
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.login_session_id}" if self.login_session_id else str(self.id)
+
     def __repr__(self) -> str:
         return f"<User {self.username}>"
 
@@ -65,3 +72,20 @@ class LoginAttempt(db.Model):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class UserSession(db.Model):
+    """A browser login: its id is in the session cookie (and the remember-me cookie), so ending
+    the row ends both, on every worker at once."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.models import ApiToken, LoginAttempt, User
+from webapp.models import ApiToken, LoginAttempt, User, UserSession
 from webapp.services.errors import N_, NotFound, ServiceError
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,98 @@ def set_password(session: Session, user: User, current: str, new: str) -> None:
     validate_password(new)
     user.password_hash = generate_password_hash(new)
     session.flush()
+
+
+SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def start_session(
+    session: Session, user: User, address: str, user_agent: str, now: datetime
+) -> UserSession:
+    """A new browser session for ``user``; its id goes into the cookies through ``get_id``."""
+    row = UserSession(
+        id=secrets.token_urlsafe(32),
+        user_id=user.id,
+        created_at=now,
+        last_seen_at=now,
+        address=(address or "")[:64],
+        user_agent=(user_agent or "")[:200],
+    )
+    session.add(row)
+    session.flush()
+    user.login_session_id = row.id
+    return row
+
+
+def user_for_session(session: Session, cookie_id: str, now: datetime) -> User | None:
+    """The user of a live session named by a cookie's ``<user id>:<session id>``; None once
+    the session was ended (logout, a password change, an admin) or for an old cookie."""
+    user_id, _, session_id = cookie_id.partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and len(user_id) < 19 and session_id):
+        return None
+    row = session.scalar(
+        select(UserSession)
+        .options(joinedload(UserSession.user))
+        .where(
+            UserSession.id == session_id[:64],
+            UserSession.user_id == int(user_id),
+            UserSession.ended_at.is_(None),
+        )
+    )
+    if row is None:
+        return None
+    if now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
+        row.last_seen_at = now
+        session.commit()
+    row.user.login_session_id = row.id
+    return row.user
+
+
+def active_sessions(session: Session, user: User | None = None) -> list[UserSession]:
+    """Live sessions, newest first: of ``user``, or of everyone."""
+    query = (
+        select(UserSession)
+        .options(joinedload(UserSession.user))
+        .where(UserSession.ended_at.is_(None))
+        .order_by(UserSession.last_seen_at.desc())
+    )
+    if user is not None:
+        query = query.where(UserSession.user_id == user.id)
+    return list(session.scalars(query))
+
+
+def end_session(session: Session, session_id: str | None, now: datetime) -> int:
+    if not session_id:
+        return 0
+    return session.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id, UserSession.ended_at.is_(None))
+        .values(ended_at=now)
+    ).rowcount
+
+
+def end_user_session(session: Session, actor: User, session_id: str, now: datetime) -> UserSession:
+    """End a session of the actor's own, or anyone's for an admin; 404 otherwise."""
+    row = session.get(UserSession, session_id[:64])
+    if row is None or row.ended_at is not None or (row.user_id != actor.id and not actor.is_admin):
+        raise NotFound(N_("Session %(id)s does not exist."), id=session_id[:8])
+    row.ended_at = now
+    session.flush()
+    return row
+
+
+def end_other_sessions(session: Session, user: User, keep: str | None, now: datetime) -> int:
+    """After a password change: every session of ``user`` but ``keep`` ends (their remember-me
+    cookies name them, so those end too). API tokens are not sessions and stay."""
+    return session.execute(
+        update(UserSession)
+        .where(
+            UserSession.user_id == user.id,
+            UserSession.ended_at.is_(None),
+            UserSession.id != (keep or ""),
+        )
+        .values(ended_at=now)
+    ).rowcount
 
 
 def attempt_keys(username: str, address: str) -> list[tuple[str, int]]:

@@ -64,6 +64,10 @@ def login():
                 if user is None:
                     error, status = gettext("Wrong username or password."), 401
                 else:
+                    user_service.start_session(
+                        db.session, user, address, request.user_agent.string, now
+                    )
+                    db.session.commit()
                     login_user(user, remember=bool(request.form.get("remember")))
                     return redirect(safe_next(request.args.get("next")))
     first_start = initial_password_file(current_app).exists()
@@ -81,5 +85,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Ends the session on the server too: a copy of its cookie is worth nothing after."""
+    user_service.end_session(db.session, current_user.login_session_id, utcnow())
+    db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))

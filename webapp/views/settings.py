@@ -57,6 +57,28 @@ def revoke_token(token_id: int):
     return redirect(url_for("settings.tokens"))
 
 
+@bp.get("/sessions")
+def sessions():
+    """Your live browser sessions; an admin sees (and may end) everyone's."""
+    rows = user_service.active_sessions(db.session, None if current_user.is_admin else current_user)
+    return render_template(
+        "sessions.html",
+        rows=rows,
+        current_id=current_user.login_session_id,
+        active_nav="settings",
+    )
+
+
+@bp.post("/sessions/<session_id>/end")
+def end_session(session_id: str):
+    row = user_service.end_user_session(db.session, current_user, session_id, utcnow())
+    db.session.commit()
+    flash(gettext("The session of %(user)s was ended.", user=row.user.username), "success")
+    if row.id == current_user.login_session_id:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("settings.sessions"))
+
+
 @bp.route("/password", methods=["GET", "POST"])
 def password():
     if request.method == "POST":
@@ -71,10 +93,19 @@ def password():
         except ServiceError as exc:
             flash_service_error(exc)
             return render_template("password.html", active_nav="settings"), exc.status
+        ended = user_service.end_other_sessions(
+            db.session, current_user, current_user.login_session_id, utcnow()
+        )
         db.session.commit()
         if current_user.username == "admin":
             # The generated first-start password is no longer valid; stop advertising it.
             initial_password_file(current_app).unlink(missing_ok=True)
-        flash(gettext("Your password was changed."), "success")
+        flash(
+            gettext(
+                "Your password was changed; %(n)s other sessions were ended. API tokens stay.",
+                n=ended,
+            ),
+            "success",
+        )
         return redirect(url_for("settings.password"))
     return render_template("password.html", active_nav="settings")
