@@ -10,6 +10,7 @@ Times are nanoseconds since the epoch. Each thread uses its own connection (WAL 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -211,7 +212,11 @@ class PointStore:
                         count += self._write_others(conn, category, points)
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                # SQLite may have rolled back already (a full disk ends the transaction): a
+                # failing ROLLBACK must not hide the real cause.
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
                 self._series.clear()  # ids inserted in the rolled-back transaction are gone
                 raise
         return count

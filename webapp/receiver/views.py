@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from webapp.auth import public
 from webapp.receiver.ingest import IngestError, Params, ingest
-from webapp.receiver.writer import WriterBusy
+from webapp.receiver.writer import StoreFailing, WriterBusy
 from webapp.sdk import lineprotocol
 
 bp = Blueprint("receiver", __name__, url_prefix="/v1")
@@ -94,7 +94,7 @@ def write(category: str):
         # Stored right after the answer, as DataKit forwards points after it (writer.py).
         try:
             current_app.extensions["funcpad.point_writer"].submit(category, result.points)
-        except WriterBusy as exc:
+        except (WriterBusy, StoreFailing) as exc:
             return _error("datakit.busy", str(exc), 503)
     if params.echo == "json":
         return jsonify(result.points)

@@ -39,6 +39,10 @@ class WriterBusy(Exception):
     """The queue stayed full for ``wait_seconds``: the store cannot keep up."""
 
 
+class StoreFailing(Exception):
+    """The store has been failing (a full disk, say): refuse new points until it recovers."""
+
+
 class PointWriter:
     def __init__(
         self, store: PointStore, *, max_pending: int = 200_000, wait_seconds: float = 30.0
@@ -54,6 +58,8 @@ class PointWriter:
         self._closing = False
         self._thread: threading.Thread | None = None
         self._owner_pid = 0
+        # The last storing error while the store keeps failing; None once a write succeeds.
+        self.failure: str | None = None
 
     def _ensure_thread(self) -> None:
         # Started on first use in each process: a thread made before gunicorn forks its
@@ -69,9 +75,15 @@ class PointWriter:
         atexit.register(self.close)
 
     def submit(self, category: str, points: list[dict[str, Any]]) -> None:
-        """Queue one request's points; waits (back-pressure) while the queue is full."""
+        """Queue one request's points; waits (back-pressure) while the queue is full.
+
+        ``StoreFailing`` while the store fails: a client must not get 200 for points that
+        cannot be stored (what is queued already is retried until the store recovers).
+        """
         if not points:
             return
+        if self.failure is not None:
+            raise StoreFailing(f"the point store cannot write: {self.failure}")
         deadline = time.monotonic() + self.wait_seconds
         with self._changed:
             self._ensure_thread()
@@ -136,8 +148,13 @@ class PointWriter:
         while True:
             try:
                 self.store.write_many(batches)
+                if self.failure is not None:
+                    log.info("the point store writes again")
+                self.failure = None
                 return
             except sqlite3.OperationalError as exc:  # locked, busy, disk full or I/O: retry
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    self.failure = str(exc)  # not just a moment's contention
                 pause = RETRY_PAUSES[min(attempt, len(RETRY_PAUSES) - 1)]
                 log.warning(
                     "storing %d batches failed (%s); retrying in %ss", len(batches), exc, pause

@@ -24,10 +24,14 @@ def healthz():
     except Exception as exc:  # the point of a health check is to report, not to raise
         db.session.rollback()
         database = f"error: {exc.__class__.__name__}"
+    failure = current_app.extensions["funcpad.point_writer"].failure
+    points = "ok" if failure is None else f"error: {failure}"
+    healthy = database == "ok" and failure is None
     body = {
-        "status": "ok" if database == "ok" else "degraded",
+        "status": "ok" if healthy else "degraded",
         "database": database,
+        "points": points,
         "scheduler": _scheduler_state(),
         "sandbox": {**get_runner().layers.to_dict(), "pool": get_runner().stats()},
     }
-    return jsonify(body), 200 if database == "ok" else 503
+    return jsonify(body), 200 if healthy else 503

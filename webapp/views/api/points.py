@@ -14,9 +14,23 @@ from webapp.views.api.payload import int_arg
 DEFAULT_RANGE_NS = 3600 * 10**9
 
 
+READ_WAIT_SECONDS = 3.0  # a read waits this long for accepted points to be stored
+
+
 def _store():
-    """The point store, once the points accepted so far by this process are in it."""
-    current_app.extensions["funcpad.point_writer"].flush()
+    """The point store, once the points accepted so far by this process are in it; a clear
+    503 within seconds (not a hang) while the store cannot write."""
+    writer = current_app.extensions["funcpad.point_writer"]
+    stored = writer.flush(READ_WAIT_SECONDS)
+    if not stored and writer.failure is None:
+        writer.flush(30.0 - READ_WAIT_SECONDS)  # only slow, not failing: wait as before
+    elif not stored:
+        raise ServiceError(
+            "storage_failure",
+            N_("The point store cannot write (%(cause)s); points are kept and retried."),
+            status=503,
+            params={"cause": writer.failure},
+        )
     return current_app.extensions["funcpad.points"]
 
 
