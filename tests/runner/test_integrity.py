@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.runner.conftest import job
+from tests.runner.test_attacks import _processes_with
 from webapp.runner.network import Endpoint
 from webapp.runner.sandbox import SandboxConfig
 from webapp.runner.service import pool_for
@@ -409,17 +410,6 @@ def test_host_policy_is_opt_in_and_reported(listeners):
     assert result["return_value"]["app"] == "hello"  # what the warning says
 
 
-def processes_with(token: str) -> list[int]:
-    found = []
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if token.encode() in Path(f"/proc/{entry}/cmdline").read_bytes():
-                found.append(int(entry))
-        except OSError:
-            continue
-    return found
-
-
 def test_a_job_that_answers_and_lingers_is_killed_before_the_slot_serves_again():
     single = pool_for(SandboxConfig(slots=1, uid_base=64380))
     token = "765.432198"
@@ -437,7 +427,7 @@ def test_a_job_that_answers_and_lingers_is_killed_before_the_slot_serves_again()
     assert result["status"] == "success" and result["return_value"] == "early"
     after = single.run(job("def main():\n    return 'next'\n"))  # waits for the slot to settle
     assert after["return_value"] == "next"
-    assert processes_with(token) == []
+    assert _processes_with(token) == []
 
 
 def test_a_grandchild_holding_the_pipe_does_not_hold_the_run(pool):
@@ -460,8 +450,8 @@ def outside_host():
     """A 'public' host, 203.0.113.10:8080 (TEST-NET-3), in a network namespace made here and
     reached through a veth pair: what the internet looks like to the sandbox, without leaving
     this machine."""
-    if os.geteuid() != 0:
-        pytest.skip("making a network namespace needs root (CI runs as root)")
+    # The suite runs as root (as CI does): the public path is tested for real, never skipped.
+    assert os.geteuid() == 0, "a network namespace needs root: run the tests as root, as CI does"
     name, host_if = f"fp{os.getpid() % 100000}", f"fpv{os.getpid() % 100000}"
     run = lambda *args: subprocess.run(args, check=True, capture_output=True)  # noqa: E731
     run("ip", "netns", "add", name)

@@ -154,14 +154,15 @@ def active_sessions(session: Session, user: User | None = None) -> list[UserSess
     return list(session.scalars(query))
 
 
-def end_session(session: Session, session_id: str | None, now: datetime) -> int:
-    if not session_id:
-        return 0
+def _end_sessions(session: Session, now: datetime, *where) -> int:
     return session.execute(
-        update(UserSession)
-        .where(UserSession.id == session_id, UserSession.ended_at.is_(None))
-        .values(ended_at=now)
+        update(UserSession).where(UserSession.ended_at.is_(None), *where).values(ended_at=now)
     ).rowcount
+
+
+def end_session(session: Session, session_id: str | None, now: datetime) -> int:
+    """Logout: the session ends on the server, so a copy of its cookies is worth nothing."""
+    return _end_sessions(session, now, UserSession.id == session_id) if session_id else 0
 
 
 def end_user_session(session: Session, actor: User, session_id: str, now: datetime) -> UserSession:
@@ -177,15 +178,9 @@ def end_user_session(session: Session, actor: User, session_id: str, now: dateti
 def end_other_sessions(session: Session, user: User, keep: str | None, now: datetime) -> int:
     """After a password change: every session of ``user`` but ``keep`` ends (their remember-me
     cookies name them, so those end too). API tokens are not sessions and stay."""
-    return session.execute(
-        update(UserSession)
-        .where(
-            UserSession.user_id == user.id,
-            UserSession.ended_at.is_(None),
-            UserSession.id != (keep or ""),
-        )
-        .values(ended_at=now)
-    ).rowcount
+    return _end_sessions(
+        session, now, UserSession.user_id == user.id, UserSession.id != (keep or "")
+    )
 
 
 def attempt_keys(username: str, address: str) -> list[tuple[str, int]]:
