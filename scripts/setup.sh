@@ -42,7 +42,7 @@ log "compiling translations"
 # Debian packages. The sandbox: bubblewrap, passt and iproute2 (its network), and (when the app runs as root, so scripts run as
 # unprivileged uids that cannot read an interpreter under /root) Debian's python3 with requests
 # and seccomp. The tests: chromium (browser suite), PostgreSQL (tests/postgres) and
-# victoria-metrics (line-protocol interop).
+# victoria-metrics (line-protocol interop), a CJK font (readable zh screenshots).
 missing=()
 command -v bwrap >/dev/null || missing+=(bubblewrap)
 command -v pasta >/dev/null || missing+=(passt)  # the "internet" network policy
@@ -56,6 +56,9 @@ if [[ $want_test == 1 ]]; then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
   command -v victoria-metrics >/dev/null || missing+=(victoria-metrics)
+  # A CJK font, so that the Chinese screenshots of the browser suite can be read.
+  [[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] || missing+=(fonts-wqy-microhei)
+  command -v unshare >/dev/null || missing+=(util-linux)  # the API contract test's netns
 fi
 if (( ${#missing[@]} )); then
   if [[ $(id -u) == 0 ]]; then

@@ -43,6 +43,7 @@ def app_config(data_dir: Path, **extra) -> dict:
         "FUNCPAD_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "FUNCPAD_RUNNER_WARMUP": "off",
         "FUNCPAD_RETENTION_THREAD": "off",
+        "FUNCPAD_API_CHECK_RESPONSES": "on",
         "TESTING": True,
         **extra,
     }
@@ -72,6 +73,8 @@ def app(data_dir) -> Iterator[Flask]:
     yield app
     with app.app_context():
         db.engine.dispose()
+    # Every /api/v1 answer a test got must match the OpenAPI document (see views/api/openapi).
+    assert app.extensions.get("funcpad.api_mismatches", []) == []
 
 
 @pytest.fixture

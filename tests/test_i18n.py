@@ -34,7 +34,7 @@ def test_editor_strings_and_api_errors_are_translated(client):
     assert boot["messages"]["saved"] != "Saved"
     assert re.search(r"[\u4e00-\u9fff]", boot["messages"]["unsaved"])
     token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
-    response = client.post("/api/v1/scripts", json={"id": "Bad"}, headers={"X-CSRFToken": token})
+    response = client.post("/api/v1/scripts", json={"id": "bad"}, headers={"X-CSRFToken": token})
     assert response.status_code == 400
     assert response.json["error"] == "missing_field"  # machine codes stay English
     assert re.search(r"[\u4e00-\u9fff]", response.json["message"])

@@ -166,6 +166,10 @@ def load_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
         "FUNCPAD_SANDBOX_TMP_FILES": parse_int(
             "FUNCPAD_SANDBOX_TMP_FILES", env.get("FUNCPAD_SANDBOX_TMP_FILES"), 16384, minimum=16
         ),
+        # Hold every /api/v1 answer to the OpenAPI document (the test suite; costs a little).
+        "FUNCPAD_API_CHECK_RESPONSES": parse_bool(
+            "FUNCPAD_API_CHECK_RESPONSES", env.get("FUNCPAD_API_CHECK_RESPONSES"), False
+        ),
         "FUNCPAD_RUN_RESULT_MAX_KB": parse_int(
             "FUNCPAD_RUN_RESULT_MAX_KB", env.get("FUNCPAD_RUN_RESULT_MAX_KB"), 1024, minimum=1
         ),

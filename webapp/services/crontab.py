@@ -20,6 +20,10 @@ from webapp.services.errors import N_, NotFound, ServiceError
 
 ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 MAX_TAGS = 20
+MAX_TAG_LENGTH = 40
+MAX_NOTE_LENGTH = 2000
+MAX_KEEP_RECORDS = 100_000
+MAX_CRONTAB_LENGTH = 200  # five or six fields; far longer than any real expression
 
 
 def _cron_error(exc: cronexpr.CronError, prefix: str = "crontab") -> ServiceError:
@@ -33,6 +37,13 @@ def _cron_error(exc: cronexpr.CronError, prefix: str = "crontab") -> ServiceErro
 
 
 def parse_schedule(crontab: object, timezone: object) -> tuple[cronexpr.CronExpr, str]:
+    if isinstance(crontab, str) and len(crontab) > MAX_CRONTAB_LENGTH:
+        raise ServiceError(
+            "invalid_crontab",
+            N_("%(field)s must be at most %(max)s characters."),
+            field="crontab",
+            params={"field": "crontab", "max": MAX_CRONTAB_LENGTH},
+        )
     try:
         expr = cronexpr.parse(crontab)
         zone = cronexpr.check_timezone(timezone)
@@ -79,7 +90,7 @@ def _tags(value: object) -> list[str]:
     if (
         not isinstance(value, list)
         or len(value) > MAX_TAGS
-        or not all(isinstance(t, str) and 0 < len(t) <= 40 for t in value)
+        or not all(isinstance(t, str) and 0 < len(t) <= MAX_TAG_LENGTH for t in value)
     ):
         raise ServiceError(
             "invalid_tags", N_("tags must be a list of up to 20 short strings."), field="tags"
@@ -143,7 +154,7 @@ def _apply(
         config.expires_at = _parse_time(data.get("expires_at"), "expires_at")
     if "note" in data:
         note = data.get("note") or ""
-        if not isinstance(note, str) or len(note) > 2000:
+        if not isinstance(note, str) or len(note) > MAX_NOTE_LENGTH:
             raise ServiceError(
                 "invalid_note",
                 N_("The note must be text of at most 2000 characters."),
@@ -153,12 +164,12 @@ def _apply(
     if "tags" in data:
         config.tags = _tags(data.get("tags"))
     keep = data.get("keep_records", config.keep_records or DEFAULT_KEEP_RECORDS)
-    if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= 100_000:
+    if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= MAX_KEEP_RECORDS:
         raise ServiceError(
             "invalid_number",
             N_("%(field)s must be %(low)s-%(high)s."),
             field="keep_records",
-            params={"field": "keep_records", "low": 1, "high": 100_000},
+            params={"field": "keep_records", "low": 1, "high": MAX_KEEP_RECORDS},
         )
     config.keep_records = keep
     config.next_run_at = (

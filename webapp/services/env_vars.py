@@ -17,6 +17,7 @@ from webapp.services.errors import N_, NotFound, ServiceError
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 TYPES = ("string", "password", "integer", "float", "boolean", "json")
 MAX_VALUE_LENGTH = 64 * 1024
+MAX_DESCRIPTION_LENGTH = 2000
 TRUE_WORDS = {"true", "1", "yes", "on"}
 FALSE_WORDS = {"false", "0", "no", "off"}
 
@@ -141,7 +142,7 @@ def update_var(
 def _description(description: object) -> str:
     if description is None:
         return ""
-    if not isinstance(description, str) or len(description) > 2000:
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION_LENGTH:
         raise ServiceError(
             "invalid_description",
             N_("The description must be text of at most 2000 characters."),

@@ -7,6 +7,7 @@ def init_app(app: Flask) -> None:
     from webapp.runner.service import set_endpoint_loader
     from webapp.views import (
         admin_pages,
+        api_docs_pages,
         bodies,
         connector_pages,
         crontab_pages,
@@ -21,7 +22,7 @@ def init_app(app: Flask) -> None:
         settings,
         task_pages,
     )
-    from webapp.views.api import api
+    from webapp.views.api import api, openapi
     from webapp.views.api.connectors import sandbox_endpoints
 
     errors.init_app(app)
@@ -37,6 +38,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(task_pages.bp)
     app.register_blueprint(crontab_pages.bp)
     app.register_blueprint(admin_pages.bp)
+    app.register_blueprint(api_docs_pages.bp)
     app.register_blueprint(i18n_pages.bp)
     app.register_blueprint(api)
+    openapi.init_app(app)
     set_endpoint_loader(app, sandbox_endpoints)

@@ -42,7 +42,8 @@ def test_create_get_list(auth_client):
     [
         ({"title": "t"}, "id", "missing_field"),
         ({"id": "demo"}, "title", "missing_field"),
-        ({"id": "Bad-Id", "title": "t"}, "id", "invalid_id"),
+        ({"id": "Bad-Id", "title": "t"}, "id", "invalid_format"),
+        ({"id": "x" * 300, "title": "t"}, "id", "too_long"),
         ({"id": 12, "title": "t"}, "id", "invalid_type"),
         ({"id": "ok", "title": ["t"]}, "title", "invalid_type"),
         ({"id": "ok", "title": "t", "code": 5}, "code", "invalid_type"),

@@ -2,13 +2,35 @@
 
 from flask import current_app, jsonify
 from flask_login import current_user
+from pydantic import Field
 
 from webapp.extensions import db
 from webapp.models.types import utcnow
 from webapp.runner.service import endpoints_changed
 from webapp.services import connectors as service
-from webapp.views.api import api
-from webapp.views.api.payload import json_object, optional
+from webapp.services.errors import N_
+from webapp.views.api import api, fields, shapes
+from webapp.views.api.operation import Body, operation
+
+TAG = "connectors"
+CONNECTOR = {"connector_id": fields.ConnectorId}
+
+
+class ConnectorChange(Body):
+    title: fields.Title | None = None
+    config: fields.JsonObject | None = Field(
+        None,
+        description=N_(
+            "url, or host + port + protocol (or embedded: true); source, timeout, "
+            "token (***** keeps the stored token)."
+        ),
+    )
+
+
+class NewConnector(ConnectorChange):
+    id: fields.ConnectorId
+    type: fields.ConnectorType = "datakit"
+    config: fields.JsonObject
 
 
 def embedded_url() -> str:
@@ -30,20 +52,26 @@ def sandbox_endpoints() -> list[tuple[str, int]]:
 
 
 @api.get("/connectors")
+@operation(N_("Connectors"), tag=TAG, responses={200: list[shapes.Connector]})
 def list_connectors():
     url = embedded_url()
     return jsonify([service.public_view(c, url) for c in service.list_connectors(db.session)])
 
 
 @api.post("/connectors")
-def create_connector():
-    data = json_object()
+@operation(
+    N_("Create a connector"),
+    tag=TAG,
+    body=NewConnector,
+    responses={201: shapes.Connector, 409: shapes.Error},
+)
+def create_connector(body: NewConnector):
     connector = service.create_connector(
         db.session,
-        data.get("id"),
-        data.get("type", "datakit"),
-        data.get("title"),
-        data.get("config"),
+        body.id,
+        body.type,
+        body.title,
+        body.config,
         username=current_user.username,
         now=utcnow(),
     )
@@ -53,20 +81,32 @@ def create_connector():
 
 
 @api.get("/connectors/<connector_id>")
+@operation(
+    N_("One connector"),
+    tag=TAG,
+    path=CONNECTOR,
+    responses={200: shapes.Connector, 404: shapes.Error},
+)
 def get_connector(connector_id: str):
     connector = service.get_connector(db.session, connector_id)
     return jsonify(service.public_view(connector, embedded_url()))
 
 
 @api.put("/connectors/<connector_id>")
-def update_connector(connector_id: str):
+@operation(
+    N_("Change a connector's title or config"),
+    tag=TAG,
+    path=CONNECTOR,
+    body=ConnectorChange,
+    responses={200: shapes.Connector, 404: shapes.Error},
+)
+def update_connector(connector_id: str, body: ConnectorChange):
     connector = service.get_connector(db.session, connector_id)
-    data = json_object()
     service.update_connector(
         db.session,
         connector,
-        optional(data, "title"),
-        data.get("config"),
+        body.title,
+        body.config,
         username=current_user.username,
         now=utcnow(),
     )
@@ -76,6 +116,12 @@ def update_connector(connector_id: str):
 
 
 @api.delete("/connectors/<connector_id>")
+@operation(
+    N_("Delete a connector"),
+    tag=TAG,
+    path=CONNECTOR,
+    responses={204: None, 404: shapes.Error},
+)
 def delete_connector(connector_id: str):
     db.session.delete(service.get_connector(db.session, connector_id))
     db.session.commit()
@@ -84,6 +130,12 @@ def delete_connector(connector_id: str):
 
 
 @api.post("/connectors/<connector_id>/test")
+@operation(
+    N_("Test a connector: DataKit's /v1/ping"),
+    tag=TAG,
+    path=CONNECTOR,
+    responses={200: shapes.ConnectionTest, 404: shapes.Error},
+)
 def test_connector(connector_id: str):
     connector = service.get_connector(db.session, connector_id)
     url = service.resolved_url(connector.config, embedded_url())

@@ -3,8 +3,8 @@
 ``json_object()`` is the one place where a request's JSON is parsed, for every endpoint: the
 body must be an object, nested at most ``MAX_DEPTH`` deep, with every string valid text (no
 lone surrogate, which no database or encoder accepts, and no NUL, which PostgreSQL refuses) and
-every integer within 64 bits; NaN and Infinity are not JSON. ``int_arg()`` does the same for
-numbers in query strings.
+every integer within 64 bits; NaN and Infinity are not JSON. What the fields of the object
+must be is declared per operation (``operation.py``, with the types of ``fields.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from flask import request
 
 from webapp.services.errors import N_, ServiceError
 
-_MISSING = object()
 MAX_DEPTH = 64
 INT64 = (-(2**63), 2**63 - 1)
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
@@ -71,11 +70,14 @@ def check_json_value(value: Any) -> None:
 
 def _check_text(text: str, path: str) -> None:
     if _BAD_TEXT.search(text):
+        # The path may hold the bad character itself (a key): never echo it back, since a
+        # lone surrogate makes the error response itself invalid JSON text.
+        name = _BAD_TEXT.sub("\ufffd", path) or "body"
         raise ServiceError(
             "invalid_text",
             N_("%(field)s contains a character that is not valid text (NUL or a lone surrogate)."),
-            field=path or "body",
-            params={"field": path or "body"},
+            field=name,
+            params={"field": name},
         )
 
 
@@ -84,62 +86,4 @@ def _too_deep() -> ServiceError:
         "invalid_json",
         N_("The request body is nested more than %(depth)s levels deep."),
         params={"depth": MAX_DEPTH},
-    )
-
-
-def int_arg(name: str, default: int | None, minimum: int = 0, maximum: int = INT64[1]) -> Any:
-    """An integer query-string argument within [minimum, maximum], or a 400 naming it."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    text = raw.strip()
-    digits = text.removeprefix("-")
-    if not (digits.isascii() and digits.isdigit()) or len(text) > 20:
-        raise ServiceError(
-            "invalid_type",
-            N_("%(field)s must be of type %(expected)s."),
-            field=name,
-            params={"field": name, "expected": "integer"},
-        )
-    value = int(text)
-    if not minimum <= value <= maximum:
-        raise ServiceError(
-            "out_of_range",
-            N_("%(field)s must be between %(minimum)s and %(maximum)s."),
-            field=name,
-            params={"field": name, "minimum": minimum, "maximum": maximum},
-        )
-    return value
-
-
-def required(data: dict[str, Any], name: str, kind: type | tuple[type, ...] = str) -> Any:
-    value = data.get(name, _MISSING)
-    if value is _MISSING or value is None:
-        raise ServiceError(
-            "missing_field", N_("%(field)s is required."), field=name, params={"field": name}
-        )
-    return typed(name, value, kind)
-
-
-def optional(data: dict[str, Any], name: str, kind: type | tuple[type, ...] = str) -> Any:
-    value = data.get(name)
-    return None if value is None else typed(name, value, kind)
-
-
-def typed(name: str, value: Any, kind: type | tuple[type, ...]) -> Any:
-    # bool is an int in Python; JSON true is never a valid number here.
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        expected = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-        raise ServiceError(
-            "invalid_type",
-            N_("%(field)s must be of type %(expected)s."),
-            field=name,
-            params={"field": name, "expected": _json_type_name(expected)},
-        )
-    return value
-
-
-def _json_type_name(python_name: str) -> str:
-    return {"str": "string", "int": "integer", "dict": "object", "list": "array"}.get(
-        python_name, python_name
     )

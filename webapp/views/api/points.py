@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Annotated
 
 from flask import current_app, jsonify, request
+from pydantic import Field
 
 from webapp.services.errors import N_, ServiceError
-from webapp.views.api import api
-from webapp.views.api.payload import int_arg
+from webapp.views.api import api, fields, shapes
+from webapp.views.api.operation import Query, operation
 
 DEFAULT_RANGE_NS = 3600 * 10**9
 
@@ -41,9 +43,38 @@ def _iso(ns: int) -> str:
 MAX_TIME_NS = 2**63 - 1  # what the point store's INTEGER column holds (year 2262)
 
 
-def _time_arg(name: str, default: int) -> int:
+TAG = "metrics and logs"
+STORE_RESPONSES = {503: shapes.Error}
+
+
+class TagsQuery(Query):
+    measurement: fields.NameArg
+
+
+class MetricQuery(Query):
+    measurement: fields.NameArg
+    field: Annotated[list[fields.NameArg], Field(min_length=1, max_length=50)] = Field(
+        description=N_("A field to chart; repeat for several.")
+    )
+    from_: fields.TimeArg | None = Field(
+        None, alias="from", description=N_("Default: an hour before to.")
+    )
+    to: fields.TimeArg | None = Field(None, description=N_("Default: now."))
+    max_points: fields.integer(10, 10_000, N_("Time buckets per series.")) = 1000
+
+
+class LogsQuery(Query):
+    source: fields.NameArg | None = None
+    status: fields.QueryText | None = None
+    q: fields.QueryText | None = Field(None, description=N_("Text in the message."))
+    from_: fields.TimeArg | None = Field(None, alias="from")
+    to: fields.TimeArg | None = None
+    before_id: fields.Int64Id | None = Field(None, description=N_("Page backwards from this id."))
+    limit: fields.integer(1, 1000, N_("How many lines, newest first.")) = 100
+
+
+def _time_arg(name: str, raw: str | None, default: int) -> int:
     """ISO 8601, epoch seconds/ms, or a relative ``-15m``/``-6h``/``-7d`` (from now)."""
-    raw = request.args.get(name)
     if not raw:
         return default
     now = time.time_ns()
@@ -72,6 +103,11 @@ def _time_arg(name: str, default: int) -> int:
 
 
 @api.get("/metrics/measurements")
+@operation(
+    N_("Measurements with their fields and tag keys"),
+    tag=TAG,
+    responses={200: list[shapes.Measurement], **STORE_RESPONSES},
+)
 def measurements():
     out = []
     for entry in _store().measurements():
@@ -80,46 +116,39 @@ def measurements():
 
 
 @api.get("/metrics/tags")
-def metric_tags():
-    measurement = request.args.get("measurement", "")
-    if not measurement:
-        raise ServiceError(
-            "missing_field",
-            N_("%(field)s is required."),
-            field="measurement",
-            params={"field": "measurement"},
-        )
-    return jsonify(_store().tag_values(measurement))
+@operation(
+    N_("The tag values of a measurement"),
+    tag=TAG,
+    query=TagsQuery,
+    responses={200: dict[str, list[str]], **STORE_RESPONSES},
+)
+def metric_tags(query: TagsQuery):
+    return jsonify(_store().tag_values(query.measurement))
 
 
 @api.get("/metrics/query")
-def metric_query():
-    measurement = request.args.get("measurement", "")
-    fields = request.args.getlist("field")
-    if not measurement:
-        raise ServiceError(
-            "missing_field",
-            N_("%(field)s is required."),
-            field="measurement",
-            params={"field": "measurement"},
-        )
-    if not fields:
-        raise ServiceError(
-            "missing_field", N_("%(field)s is required."), field="field", params={"field": "field"}
-        )
+@operation(
+    N_("Series of metric fields over time"),
+    tag=TAG,
+    query=MetricQuery,
+    responses={200: shapes.MetricQuery, **STORE_RESPONSES},
+    description=N_("Filter by tag with `tag.<key>=<value>` (repeat for several values)."),
+)
+def metric_query(query: MetricQuery):
     now = time.time_ns()
-    end = _time_arg("to", now)
-    start = _time_arg("from", end - DEFAULT_RANGE_NS)
+    end = _time_arg("to", query.to, now)
+    start = _time_arg("from", query.from_, end - DEFAULT_RANGE_NS)
     if start >= end:
         raise ServiceError("invalid_time", N_("from must be before to."), field="from")
     filters: dict[str, list[str]] = {}
     for key, value in request.args.items(multi=True):
         if key.startswith("tag."):
             filters.setdefault(key[4:], []).append(value)
-    max_points = int_arg("max_points", 1000, 10, 10_000)
     series = []
-    for field in fields:
-        for item in _store().query_metric(measurement, field, start, end, filters, max_points):
+    for field in query.field:
+        for item in _store().query_metric(
+            query.measurement, field, start, end, filters, query.max_points
+        ):
             series.append(
                 {
                     "field": field,
@@ -131,17 +160,22 @@ def metric_query():
 
 
 @api.get("/logs")
-def logs():
+@operation(
+    N_("Log lines, newest first"),
+    tag=TAG,
+    query=LogsQuery,
+    responses={200: shapes.LogPage, **STORE_RESPONSES},
+)
+def logs(query: LogsQuery):
     now = time.time_ns()
-    before = int_arg("before_id", None, minimum=1)
     rows = _store().query_logs(
-        source=request.args.get("source") or None,
-        status=request.args.get("status") or None,
-        text=request.args.get("q") or None,
-        start_ns=_time_arg("from", 0) if request.args.get("from") else None,
-        end_ns=_time_arg("to", now) if request.args.get("to") else None,
-        before_id=before,
-        limit=int_arg("limit", 100, 1, 1000),
+        source=query.source,
+        status=query.status,
+        text=query.q,
+        start_ns=_time_arg("from", query.from_, 0) if query.from_ else None,
+        end_ns=_time_arg("to", query.to, now) if query.to else None,
+        before_id=query.before_id,
+        limit=query.limit,
     )
     for row in rows:
         row["time"] = _iso(row["time"])
@@ -149,5 +183,10 @@ def logs():
 
 
 @api.get("/logs/sources")
+@operation(
+    N_("The sources that wrote logs"),
+    tag=TAG,
+    responses={200: list[str], **STORE_RESPONSES},
+)
 def log_sources():
     return jsonify(sorted(_store().log_sources()))

@@ -6,10 +6,11 @@ import json
 import queue
 import threading
 import time
-from typing import Any
+from typing import Any, Literal
 
 from flask import Response, jsonify, request, stream_with_context
 from flask_login import current_user
+from pydantic import Field
 from sqlalchemy import select
 
 from webapp.extensions import db
@@ -21,9 +22,39 @@ from webapp.services import result_cache
 from webapp.services import runs as runs_service
 from webapp.services import scripts as scripts_service
 from webapp.services.errors import N_, NotFound, ServiceError
-from webapp.views.api import api
+from webapp.views.api import api, fields, shapes
 from webapp.views.api.connectors import load_for_job
-from webapp.views.api.payload import int_arg, json_object
+from webapp.views.api.operation import Body, Query, operation
+
+STREAM_NOTE = N_(
+    "With `Accept: text/event-stream` the answer is a stream of server-sent events: `start`, "
+    "one `log` per printed line as it happens, then `result` (the task record)."
+)
+
+
+class DraftRun(Body):
+    func: fields.NameArg | None = Field(
+        None, description=N_("The function to call; none runs the top level only.")
+    )
+    kwargs: fields.Kwargs | None = None
+
+
+class Call(Body):
+    kwargs: fields.Kwargs | None = None
+
+
+class FuncsQuery(Query):
+    include_hidden: bool = Field(False, description=N_("Also list functions marked is_hidden."))
+
+
+class TaskRecordsQuery(Query):
+    origin: Literal["debug", "api", "crontab", "manual"] | None = None
+    func_id: fields.QueryText | None = None
+    status: fields.QueryText | None = None
+    crontab_config_id: fields.QueryText | None = None
+    script_id: fields.QueryText | None = None
+    limit: fields.integer(1, 1000, N_("How many records, newest first.")) = 50
+
 
 HEARTBEAT_SECONDS = 0.5
 
@@ -106,15 +137,26 @@ def _store(record_id: str, result: dict[str, Any], logs: list[dict[str, Any]]) -
     return body
 
 
+RUN_RESPONSES = {200: shapes.TaskRecord, 404: shapes.Error}
+
+
 @api.post("/scripts/<script_id>/run")
-def run_draft(script_id: str):
+@operation(
+    N_("Run the draft (a debug run)"),
+    tag="runs",
+    path={"script_id": fields.ScriptId},
+    body=DraftRun,
+    responses=RUN_RESPONSES,
+    streams=True,
+    description=STREAM_NOTE,
+)
+def run_draft(script_id: str, body: DraftRun):
     script = scripts_service.get_script(db.session, script_id)
-    data = json_object()
     record, job = runs_service.prepare_draft_run(
         db.session,
         script,
-        data.get("func"),
-        data.get("kwargs"),
+        body.func,
+        body.kwargs,
         username=current_user.username,
         now=utcnow(),
         load_connectors=load_for_job,
@@ -123,25 +165,44 @@ def run_draft(script_id: str):
 
 
 @api.get("/funcs")
-def list_funcs():
+@operation(
+    N_("Published functions"),
+    tag="funcs",
+    query=FuncsQuery,
+    responses={200: list[shapes.Func]},
+)
+def list_funcs(query: FuncsQuery):
     """Published functions; those declared ``is_hidden`` only with ``?include_hidden=1``."""
-    include_hidden = request.args.get("include_hidden", "").lower() in {"1", "true", "yes"}
-    funcs = funcs_service.list_funcs(db.session, include_hidden=include_hidden)
+    funcs = funcs_service.list_funcs(db.session, include_hidden=query.include_hidden)
     return jsonify([funcs_service.to_json(f) for f in funcs])
 
 
 @api.get("/funcs/<func_id>")
+@operation(
+    N_("One published function"),
+    tag="funcs",
+    path={"func_id": fields.FuncId},
+    responses={200: shapes.Func, 404: shapes.Error},
+)
 def get_func(func_id: str):
     return jsonify(funcs_service.to_json(funcs_service.get_func(db.session, func_id)))
 
 
 @api.post("/funcs/<func_id>/call")
-def call_func(func_id: str):
+@operation(
+    N_("Call a published function"),
+    tag="funcs",
+    path={"func_id": fields.FuncId},
+    body=Call,
+    responses={200: shapes.CallResult, 404: shapes.Error},
+    streams=True,
+    description=STREAM_NOTE,
+)
+def call_func(func_id: str, body: Call):
     func, code = funcs_service.get_func_and_code(db.session, func_id)
-    data = json_object()
     seconds = result_cache.cache_seconds(func.options)
     if seconds and not _wants_stream():
-        key = result_cache.results.key(func.id, func.version, data.get("kwargs") or {})
+        key = result_cache.results.key(func.id, func.version, body.kwargs or {})
         cached = result_cache.results.get(key, time.time())
         if cached is not None:
             return jsonify({**cached, "cached": True})
@@ -149,7 +210,7 @@ def call_func(func_id: str):
         db.session,
         func,
         code,
-        data.get("kwargs"),
+        body.kwargs,
         origin="api",
         username=current_user.username,
         now=utcnow(),
@@ -162,18 +223,29 @@ def call_func(func_id: str):
 
 
 @api.get("/task-records")
-def list_task_records():
-    query = select(TaskRecord).order_by(TaskRecord.created_at.desc())
+@operation(
+    N_("Task records, newest first"),
+    tag="task-records",
+    query=TaskRecordsQuery,
+    responses={200: list[shapes.TaskRecord]},
+)
+def list_task_records(query: TaskRecordsQuery):
+    select_records = select(TaskRecord).order_by(TaskRecord.created_at.desc())
     for name in ("origin", "func_id", "status", "crontab_config_id", "script_id"):
-        value = request.args.get(name)
+        value = getattr(query, name)
         if value:
-            query = query.where(getattr(TaskRecord, name) == value)
-    limit = int_arg("limit", 50, minimum=1, maximum=1000)
-    records = db.session.scalars(query.limit(limit)).all()
+            select_records = select_records.where(getattr(TaskRecord, name) == value)
+    records = db.session.scalars(select_records.limit(query.limit)).all()
     return jsonify([runs_service.record_json(r) for r in records])
 
 
 @api.get("/task-records/<task_id>")
+@operation(
+    N_("One task record"),
+    tag="task-records",
+    path={"task_id": fields.TaskId},
+    responses={200: shapes.TaskRecord, 404: shapes.Error},
+)
 def get_task_record(task_id: str):
     record = db.session.get(TaskRecord, task_id)
     if record is None:
@@ -182,6 +254,12 @@ def get_task_record(task_id: str):
 
 
 @api.post("/task-records/<task_id>/stop")
+@operation(
+    N_("Stop a running task"),
+    tag="task-records",
+    path={"task_id": fields.TaskId},
+    responses={200: shapes.Stopped, 404: shapes.Error, 409: shapes.Error},
+)
 def stop_task(task_id: str):
     record = db.session.get(TaskRecord, task_id)
     if record is None:

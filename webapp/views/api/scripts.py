@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 from flask_login import current_user
+from pydantic import Field
 
 from webapp.extensions import db
 from webapp.models import Script, ScriptRevision
@@ -12,9 +13,49 @@ from webapp.runner.service import get_runner
 from webapp.services import code_check
 from webapp.services import runs as runs_service
 from webapp.services import scripts as service
-from webapp.services.errors import N_, ServiceError
-from webapp.views.api import api
-from webapp.views.api.payload import json_object, optional, required
+from webapp.services.errors import N_
+from webapp.views.api import api, fields, shapes
+from webapp.views.api.operation import Body, Query, operation
+
+TAG = "scripts"
+SCRIPT = {"script_id": fields.ScriptId}
+REVISION = {"script_id": fields.ScriptId, "version": fields.Version}
+
+
+class NewScript(Body):
+    id: fields.ScriptId
+    title: fields.Title
+    description: fields.Description | None = None
+    code: fields.Code | None = None
+
+
+class ScriptChange(Body):
+    title: fields.Title | None = None
+    description: fields.Description | None = None
+
+
+class DraftChange(Body):
+    code: fields.Code
+    base_md5: fields.Md5
+
+
+class PublishRequest(Body):
+    note: fields.Note | None = None
+
+
+class RestoreRequest(Body):
+    base_md5: fields.Md5 | None = Field(
+        None, description=N_("When given, the draft must still have this md5 (else 409).")
+    )
+
+
+class DiffQuery(Query):
+    from_: fields.VersionRef = Field(service.PUBLISHED, alias="from")
+    to: fields.VersionRef = service.DRAFT
+
+
+class CodeText(Body):
+    code: fields.Code
 
 
 def _summary_json(summary: service.ScriptSummary) -> dict:
@@ -61,28 +102,26 @@ def _revision_json(revision: ScriptRevision, with_code: bool = False) -> dict:
     return body
 
 
-def _version_arg(raw: str) -> int:
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18) or int(raw) < 1:
-        raise ServiceError(
-            "invalid_version", N_("A version is a positive integer."), field="version"
-        )
-    return int(raw)
-
-
 @api.get("/scripts")
+@operation(N_("List scripts"), tag=TAG, responses={200: list[shapes.ScriptSummary]})
 def list_scripts():
     return jsonify([_summary_json(s) for s in service.list_scripts(db.session)])
 
 
 @api.post("/scripts")
-def create_script():
-    data = json_object()
+@operation(
+    N_("Create a script"),
+    tag=TAG,
+    body=NewScript,
+    responses={201: shapes.Script, 409: shapes.Error},
+)
+def create_script(body: NewScript):
     script = service.create_script(
         db.session,
-        required(data, "id"),
-        required(data, "title"),
-        description=optional(data, "description") or "",
-        code=optional(data, "code") or "",
+        body.id,
+        body.title,
+        description=body.description or "",
+        code=body.code or "",
         username=current_user.username,
         now=utcnow(),
     )
@@ -91,19 +130,31 @@ def create_script():
 
 
 @api.get("/scripts/<script_id>")
+@operation(
+    N_("A script with its draft and latest published code"),
+    tag=TAG,
+    path=SCRIPT,
+    responses={200: shapes.Script, 404: shapes.Error},
+)
 def get_script(script_id: str):
     return jsonify(_script_json(service.get_script(db.session, script_id)))
 
 
 @api.patch("/scripts/<script_id>")
-def update_script(script_id: str):
+@operation(
+    N_("Change a script's title or description"),
+    tag=TAG,
+    path=SCRIPT,
+    body=ScriptChange,
+    responses={200: shapes.Script, 404: shapes.Error},
+)
+def update_script(script_id: str, body: ScriptChange):
     script = service.get_script(db.session, script_id)
-    data = json_object()
     service.update_script(
         db.session,
         script,
-        title=optional(data, "title"),
-        description=optional(data, "description"),
+        title=body.title,
+        description=body.description,
         now=utcnow(),
     )
     db.session.commit()
@@ -111,6 +162,12 @@ def update_script(script_id: str):
 
 
 @api.delete("/scripts/<script_id>")
+@operation(
+    N_("Delete a script, its revisions and functions"),
+    tag=TAG,
+    path=SCRIPT,
+    responses={204: None, 404: shapes.Error},
+)
 def delete_script(script_id: str):
     service.delete_script(db.session, service.get_script(db.session, script_id))
     db.session.commit()
@@ -118,14 +175,21 @@ def delete_script(script_id: str):
 
 
 @api.put("/scripts/<script_id>/draft")
-def save_draft(script_id: str):
+@operation(
+    N_("Save the draft (only over the draft it was edited from)"),
+    tag=TAG,
+    path=SCRIPT,
+    body=DraftChange,
+    responses={200: shapes.DraftSaved, 404: shapes.Error, 409: shapes.Error},
+    description=N_("409 `draft_conflict` carries `current_md5` and `current_code` to merge with."),
+)
+def save_draft(script_id: str, body: DraftChange):
     script = service.get_script(db.session, script_id)
-    data = json_object()
     service.save_draft(
         db.session,
         script,
-        required(data, "code"),
-        required(data, "base_md5"),
+        body.code,
+        body.base_md5,
         username=current_user.username,
         now=utcnow(),
     )
@@ -134,14 +198,24 @@ def save_draft(script_id: str):
 
 
 @api.post("/scripts/<script_id>/publish")
-def publish(script_id: str):
+@operation(
+    N_("Publish the draft as a new version"),
+    tag=TAG,
+    path=SCRIPT,
+    body=PublishRequest,
+    responses={201: shapes.Published, 404: shapes.Error},
+    description=N_(
+        "A draft that does not compile, or whose top level fails, is a 400 with its "
+        "`line`; nothing changes."
+    ),
+)
+def publish(script_id: str, body: PublishRequest):
     script = service.get_script(db.session, script_id)
-    data = json_object()
     runner = get_runner()
     revision, funcs = service.publish(
         db.session,
         script,
-        data.get("note"),
+        body.note,
         username=current_user.username,
         now=utcnow(),
         extract=lambda code, sid: runs_service.extract_funcs(runner, code, sid),
@@ -153,25 +227,43 @@ def publish(script_id: str):
 
 
 @api.get("/scripts/<script_id>/revisions")
+@operation(
+    N_("Published versions, newest first"),
+    tag=TAG,
+    path=SCRIPT,
+    responses={200: list[shapes.Revision], 404: shapes.Error},
+)
 def list_revisions(script_id: str):
     return jsonify([_revision_json(r) for r in service.list_revisions(db.session, script_id)])
 
 
 @api.get("/scripts/<script_id>/revisions/<version>")
-def get_revision(script_id: str, version: str):
-    revision = service.get_revision(db.session, script_id, _version_arg(version))
+@operation(
+    N_("One published version with its code"),
+    tag=TAG,
+    path=REVISION,
+    responses={200: shapes.RevisionWithCode, 404: shapes.Error},
+)
+def get_revision(script_id: str, version: int):
+    revision = service.get_revision(db.session, script_id, version)
     return jsonify(_revision_json(revision, with_code=True))
 
 
 @api.post("/scripts/<script_id>/revisions/<version>/restore")
-def restore_revision(script_id: str, version: str):
+@operation(
+    N_("Make a published version the draft again"),
+    tag=TAG,
+    path=REVISION,
+    body=RestoreRequest,
+    responses={200: shapes.Restored, 404: shapes.Error, 409: shapes.Error},
+)
+def restore_revision(script_id: str, version: int, body: RestoreRequest):
     script = service.get_script(db.session, script_id)
-    data = json_object()
     service.restore(
         db.session,
         script,
-        _version_arg(version),
-        base_md5=optional(data, "base_md5"),
+        version,
+        base_md5=body.base_md5,
         username=current_user.username,
         now=utcnow(),
     )
@@ -180,14 +272,27 @@ def restore_revision(script_id: str, version: str):
 
 
 @api.get("/scripts/<script_id>/diff")
-def diff(script_id: str):
+@operation(
+    N_("A unified diff between two versions or the draft"),
+    tag=TAG,
+    path=SCRIPT,
+    query=DiffQuery,
+    responses={200: shapes.Diff, 404: shapes.Error},
+)
+def diff(script_id: str, query: DiffQuery):
     script = service.get_script(db.session, script_id)
-    from_ref = service.parse_version_ref(request.args.get("from", service.PUBLISHED), "from")
-    to_ref = service.parse_version_ref(request.args.get("to", service.DRAFT), "to")
+    from_ref = service.parse_version_ref(query.from_, "from")
+    to_ref = service.parse_version_ref(query.to, "to")
     return jsonify(service.diff(db.session, script, from_ref, to_ref))
 
 
 @api.get("/scripts/<script_id>/outline")
+@operation(
+    N_("Top-level functions of the draft"),
+    tag=TAG,
+    path=SCRIPT,
+    responses={200: shapes.Outline, 404: shapes.Error},
+)
 def outline(script_id: str):
     """Top-level functions of the draft (for the editor's function picker)."""
     script = service.get_script(db.session, script_id)
@@ -199,8 +304,13 @@ def outline(script_id: str):
 
 
 @api.post("/code/check")
-def check_code():
+@operation(
+    N_("Diagnostics and functions of code that is not saved"),
+    tag=TAG,
+    body=CodeText,
+    responses={200: shapes.CodeCheck},
+)
+def check_code(body: CodeText):
     """Diagnostics and top-level functions of the text in the editor (not saved)."""
-    data = json_object()
-    code = service.validate_code(required(data, "code"))
+    code = service.validate_code(body.code)
     return jsonify(code_check.check(code))
