@@ -1,7 +1,142 @@
 // Page chrome shared by every page: theme toggle, drop-down menus, confirm-before-submit forms,
-// copy buttons. Plain script (no bundle) so it works on pages that load nothing else.
+// copy buttons, flash messages, and window.Funcpad.confirm / notify (an in-page dialog and
+// toasts instead of the browser's confirm() and alert()). Plain script (no bundle) so it works
+// on pages that load nothing else.
 (function () {
   "use strict";
+
+  const labelsNode = document.getElementById("chrome-messages");
+  const labels = labelsNode ? JSON.parse(labelsNode.textContent) : {};
+  const label = (key, fallback) => labels[key] || fallback;
+
+  /** An in-page confirmation; resolves true (confirmed) or false (cancelled, Esc). */
+  function confirmDialog(message, options = {}) {
+    return new Promise((resolve) => {
+      const dialog = document.createElement("dialog");
+      dialog.className = "modal confirm-dialog";
+      const body = document.createElement("div");
+      body.className = "modal-body";
+      body.textContent = message;
+      const foot = document.createElement("div");
+      foot.className = "modal-foot";
+      const cancel = document.createElement("button");
+      cancel.type = "button";
+      cancel.className = "btn";
+      cancel.textContent = options.cancelLabel || label("cancel", "Cancel");
+      const ok = document.createElement("button");
+      ok.type = "button";
+      ok.className = `btn ${options.danger ? "btn-danger" : "btn-primary"}`;
+      ok.dataset.confirmOk = "";
+      ok.textContent = options.confirmLabel || label("ok", "OK");
+      foot.append(cancel, ok);
+      dialog.append(body, foot);
+      const close = (value) => { dialog.close(); dialog.remove(); resolve(value); };
+      cancel.addEventListener("click", () => close(false));
+      ok.addEventListener("click", () => close(true));
+      dialog.addEventListener("cancel", (event) => { event.preventDefault(); close(false); });
+      document.body.append(dialog);
+      dialog.showModal();
+      ok.focus();
+    });
+  }
+
+  /** A toast at the bottom right; errors stay until dismissed, others fade after a while. */
+  function notify(message, kind = "info") {
+    let host = document.getElementById("toasts");
+    if (!host) {
+      host = document.createElement("div");
+      host.id = "toasts";
+      host.className = "toast-host";
+      document.body.append(host);
+    }
+    const el = document.createElement("div");
+    el.className = `toast toast-${kind}`;
+    el.setAttribute("role", kind === "error" ? "alert" : "status");
+    el.textContent = message;
+    dismissible(el, kind === "error" ? 0 : 4000);
+    host.append(el);
+    return el;
+  }
+
+  /** Give a flash or toast a ✕; after `fadeAfter` ms (0: never) it fades, then it is removed,
+   *  so an invisible box never sits over the page catching clicks. */
+  function dismissible(el, fadeAfter) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "flash-close";
+    button.setAttribute("aria-label", label("dismiss", "Dismiss"));
+    button.textContent = "✕";
+    const remove = () => {
+      el.classList.add("fade");
+      setTimeout(() => el.remove(), 500);
+    };
+    button.addEventListener("click", remove);
+    el.append(button);
+    if (fadeAfter) setTimeout(remove, fadeAfter);
+  }
+
+  // One way to show times, durations, values and log lines: the same rules as
+  // webapp/views/formatting.py (tests/browser/test_formats.py holds them together).
+  const pad = (n, width = 2) => String(n).padStart(width, "0");
+  const format = {
+    /** `2026-12-02 05:11:03` (UTC), or — for nothing. */
+    time(value, { seconds = true } = {}) {
+      if (!value) return "—";
+      const d = new Date(value);
+      const day = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+      const clock = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+      return `${day} ${clock}${seconds ? `:${pad(d.getUTCSeconds())}` : ""}`;
+    },
+    /** `114 ms`, `1.25 s`, `2 min 05 s`. */
+    duration(ms) {
+      if (ms === null || ms === undefined) return "—";
+      if (ms < 1000) return `${Math.round(ms)} ms`;
+      if (ms < 60000) return `${(ms / 1000).toFixed(2)} s`;
+      const total = Math.round(ms / 1000);
+      return `${Math.floor(total / 60)} min ${pad(total % 60)} s`;
+    },
+    /** JSON, as the API returns it (objects and arrays indented). */
+    value(value) {
+      if (value === undefined) return "null";
+      return JSON.stringify(value, null, value !== null && typeof value === "object" ? 2 : undefined);
+    },
+    /** `[MM-DD HH:MM:SS] [+Δms] [total ms]` (UTC) from the run's start. */
+    logPrefix(time, previous, start) {
+      const d = new Date(time);
+      const stamp = `${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
+        `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+      const step = Math.max(0, Math.round(d - new Date(previous)));
+      const total = Math.max(0, Math.round(d - new Date(start)));
+      return `[${stamp}] [+${step}ms] [${total}ms]`;
+    },
+    /** The wall clock of `timeZone`, with the weekday in the page's language:
+     *  `Wed 2026-12-02 05:00:00` / `周三 2026-12-02 05:00:00`. */
+    zonedTime(value, timeZone) {
+      const d = new Date(value);
+      const parts = {};
+      new Intl.DateTimeFormat("en-US", {
+        timeZone, year: "numeric", month: "2-digit", day: "2-digit",
+        hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+      }).formatToParts(d).forEach((part) => { parts[part.type] = part.value; });
+      const weekday = new Intl.DateTimeFormat(document.documentElement.lang || "en",
+        { timeZone, weekday: "short" }).format(d);
+      return `${weekday} ${parts.year}-${parts.month}-${parts.day} ` +
+        `${parts.hour}:${parts.minute}:${parts.second}`;
+    },
+    status: (status) => (labels.status || {})[status] || status || "—",
+    origin: (origin) => (labels.origin || {})[origin] || origin || "—",
+    statusLevel(status) {
+      if (status === "success") return "info";
+      return status === "failure" || status === "timeout" ? "error" : "debug";
+    },
+  };
+
+  /** A message for the next page this tab shows (e.g. "saved" before a redirect). */
+  function notifyNext(message, kind = "success") {
+    sessionStorage.setItem("funcpad.next-message", JSON.stringify({ message, kind }));
+  }
+
+  window.Funcpad = { confirm: confirmDialog, notify, notifyNext, format };
 
   const root = document.documentElement;
   const toggle = document.getElementById("theme-toggle");
@@ -38,10 +173,24 @@
 
   document.addEventListener("submit", (event) => {
     const form = event.target;
-    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
+    if (!form.dataset.confirm || form.dataset.confirmed === "1") return;
+    event.preventDefault();
+    const confirmLabel = event.submitter?.textContent.trim() || undefined;
+    confirmDialog(form.dataset.confirm, { danger: true, confirmLabel }).then((ok) => {
+      if (!ok) return;
+      form.dataset.confirmed = "1";
+      form.requestSubmit(event.submitter || undefined);
+    });
   });
 
+  const pending = sessionStorage.getItem("funcpad.next-message");
+  if (pending) {
+    sessionStorage.removeItem("funcpad.next-message");
+    const { message, kind } = JSON.parse(pending);
+    notify(message, kind);
+  }
+
   document.querySelectorAll(".flash").forEach((flash) => {
-    setTimeout(() => flash.classList.add("fade"), 5000);
+    dismissible(flash, flash.classList.contains("flash-error") ? 0 : 6000);
   });
 })();

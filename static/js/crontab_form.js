@@ -78,14 +78,12 @@
         const title = document.createElement("strong");
         title.textContent = result.description;
         const list = document.createElement("ol");
-        // Shown on the wall clock of the chosen timezone, as the job will see it.
-        const format = new Intl.DateTimeFormat("sv-SE", {
-          timeZone: result.timezone, year: "numeric", month: "2-digit", day: "2-digit",
-          hour: "2-digit", minute: "2-digit", second: "2-digit", weekday: "short",
-        });
+        // Shown on the wall clock of the chosen timezone, as the job will see it, with the
+        // weekday in the page's language.
         for (const run of result.next_runs) {
           const item = document.createElement("li");
-          item.textContent = `${format.format(new Date(run))} (${result.timezone})`;
+          item.textContent =
+            `${window.Funcpad.format.zonedTime(run, result.timezone)} (${result.timezone})`;
           list.append(item);
         }
         const label = document.createElement("div");
@@ -132,8 +130,10 @@
       expires_at: expires ? new Date(expires).toISOString() : null,
     };
     try {
-      if (data.job) await call("PATCH", `/crontab-configs/${data.job.id}`, body);
-      else await call("POST", "/crontab-configs", body);
+      const saved = data.job
+        ? await call("PATCH", `/crontab-configs/${data.job.id}`, body)
+        : await call("POST", "/crontab-configs", body);
+      window.Funcpad.notifyNext(msg("saved", { id: saved.id }), "success");
       window.location.href = "/crontab";
     } catch (error) {
       errorBox.hidden = false;

@@ -57,7 +57,7 @@ def test_create_a_job_from_the_form_run_it_and_see_the_record(page):
     expect(page.locator("#job-table tbody tr").first.locator(".level")).to_have_text("success")
     shot(page, "crontab-list")
     page.locator("#job-table tbody tr").first.get_by_role("link", name="Records").click()
-    expect(page.locator("#task-table")).to_contain_text("manual")
+    expect(page.locator("#task-table [data-origin=manual]")).to_have_count(1)
     expect(page.locator("#task-table")).to_contain_text("nightly.report")
     page.locator("#task-table tbody tr a").first.click()
     expect(page.locator("#task-log")).to_contain_text("report for ops")
