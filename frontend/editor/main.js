@@ -85,7 +85,7 @@ $("script-filter").addEventListener("input", renderList);
 
 async function openScript(id, pushHistory) {
   if (state.script?.id === id) return;
-  if (isDirty() && !window.confirm(t("leaveWarning"))) return;
+  if (isDirty() && !(await window.Funcpad.confirm(t("leaveWarning"), { danger: true }))) return;
   let script;
   try {
     script = await api("GET", `/scripts/${id}`);
@@ -109,6 +109,7 @@ function showScript(script) {
   document.title = `${script.id} · Funcpad`;
   renderStatus();
   renderList();
+  $("status-cursor").textContent = t("lineCol", { line: 1, col: 1 });
   state.funcs = [];
   updatePicker([]);
   runPanel.clear();
@@ -129,7 +130,8 @@ function showWelcome() {
 window.addEventListener("popstate", () => {
   const match = location.pathname.match(/^\/scripts\/([a-z0-9_]+)$/);
   if (match) openScript(match[1], false);
-  else if (!isDirty() || window.confirm(t("leaveWarning"))) showWelcome();
+  else if (!isDirty()) showWelcome();
+  else window.Funcpad.confirm(t("leaveWarning"), { danger: true }).then((ok) => ok && showWelcome());
 });
 
 window.addEventListener("beforeunload", (event) => {
@@ -265,8 +267,9 @@ async function publish() {
   const intro = comparison.from_code === comparison.to_code && s.published_version
     ? t("publishNothing", { n: s.published_version })
     : t("publishIntro", { n: nextVersion });
-  const body = h("div.stack", {}, h("p", {}, intro), panel,
-    h("label", {}, t("publishNote"), note), errorBox);
+  // The error goes at the top, where the eye is after clicking Publish, not under the diff.
+  const body = h("div.stack", {}, errorBox, h("p", {}, intro), panel,
+    h("label", {}, t("publishNote"), note));
 
   let published = null;
   await modal({
@@ -290,10 +293,22 @@ async function publish() {
             return true;
           } catch (error) {
             errorBox.hidden = false;
-            errorBox.textContent = error.body?.error === "syntax_error"
-              ? t("syntaxErrorAt", { line: error.body.line, col: error.body.column ?? "?", msg: error.message })
-              : error.message;
-            if (error.body?.line) editor.goTo(error.body.line, error.body.column || 1);
+            const line = error.body?.line;
+            errorBox.replaceChildren(error.body?.error === "syntax_error" && error.body.detail
+              ? t("syntaxErrorAt", { line, col: error.body.column ?? "?", msg: error.body.detail })
+              : error.message);
+            if (line) {
+              // Mark the line behind the dialog, and offer to close it and go there.
+              editor.goTo(line, error.body.column || 1);
+              errorBox.append(" ", h("button.btn.btn-small#publish-error-jump", {
+                type: "button",
+                onclick: () => {
+                  dialog.querySelector(".modal-head .icon-button").click();
+                  editor.goTo(line, error.body.column || 1);
+                },
+              }, t("goToLine", { line })));
+            }
+            errorBox.scrollIntoView({ block: "nearest" });
             button.disabled = false;
             button.textContent = t("publish");
             return false;
@@ -399,7 +414,7 @@ async function viewRevision(version) {
 }
 
 async function restore(version) {
-  if (!window.confirm(t("restoreConfirm", { n: version }))) return;
+  if (!(await window.Funcpad.confirm(t("restoreConfirm", { n: version })))) return;
   try {
     // Restoring replaces the draft on the server; base it on the saved draft, not on unsaved edits.
     const result = await api("POST", `/scripts/${state.script.id}/revisions/${version}/restore`, {
@@ -469,7 +484,7 @@ async function newScript() {
   });
   if (!created) return;
   await loadList();
-  if (isDirty() && !window.confirm(t("leaveWarning"))) return;
+  if (isDirty() && !(await window.Funcpad.confirm(t("leaveWarning"), { danger: true }))) return;
   state.savedCode = editor.getDoc(); // the user chose to leave their edits
   showScript(created);
   history.pushState({ id: created.id }, "", `/scripts/${created.id}`);

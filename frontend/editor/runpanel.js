@@ -4,16 +4,16 @@ import { t } from "./i18n.js";
 
 const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
 
-function pad(n, width = 2) {
-  return String(n).padStart(width, "0");
+const format = () => window.Funcpad.format;
+
+/** `[MM-DD HH:MM:SS] [+Δms] [total ms]`, the line prefix users know from DataFlux Func (the
+ *  same text as on the task record: Funcpad.format.logPrefix). */
+export function logPrefix(time, previous, start) {
+  return format().logPrefix(time, previous, start);
 }
 
-/** `[MM-DD HH:MM:SS] [+Δms] [total ms]`, the line prefix users know from DataFlux Func. */
-export function logPrefix(time, previous, start) {
-  const d = new Date(time);
-  const stamp = `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-  return `[${stamp}] [+${Math.max(0, Math.round(d - previous))}ms] [${Math.max(0, Math.round(d - start))}ms]`;
-}
+// The panel keeps this many lines in the page (the newest); the task record has them all.
+export const MAX_RENDERED_LINES = 2000;
 
 /** Default kwargs from a signature: defaults as they are, required arguments as null. */
 export function kwargsTemplate(func) {
@@ -66,13 +66,25 @@ export class RunPanel {
     this.onErrorLine = onErrorLine;
     this.controller = null;
     this.taskId = null;
+    this.pending = [];
+    this.hidden = 0;
+    this.frame = null;
+    this.timer = null;
   }
 
   get running() {
     return this.controller !== null;
   }
 
+  /** Empty the panel; during a run, only the lines so far (new ones keep coming). */
   clear() {
+    this.pending = [];
+    this.hidden = 0;
+    if (this.running && this.logs) {
+      this.logs.replaceChildren();
+      this.notice.hidden = true;
+      return;
+    }
     this.body.replaceChildren(h("p.output-empty", {}, t("runHint")));
     this.status.textContent = "";
     this.status.className = "output-status";
@@ -83,14 +95,73 @@ export class RunPanel {
     this.status.textContent = text;
   }
 
+  taskLink(id) {
+    return h("a.task-link#task-link", { href: `/tasks/${encodeURIComponent(id)}` },
+      t("taskId", { id: id.slice(0, 8) }));
+  }
+
+  /** Lines arrive faster than the page can draw: queue them and draw once per frame. */
+  queue(prefix, message) {
+    this.pending.push([prefix, message]);
+    if (this.pending.length > MAX_RENDERED_LINES) {
+      this.hidden += this.pending.length - MAX_RENDERED_LINES;
+      this.pending.splice(0, this.pending.length - MAX_RENDERED_LINES);
+    }
+    if (this.frame === null) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  flush() {
+    this.frame = null;
+    if (!this.pending.length || !this.logs) return;
+    const stick = this.body.scrollHeight - this.body.scrollTop - this.body.clientHeight < 40;
+    const fragment = document.createDocumentFragment();
+    for (const [prefix, message] of this.pending) {
+      const line = document.createElement("div");
+      line.className = "log-line";
+      const span = document.createElement("span");
+      span.className = "log-prefix";
+      span.textContent = prefix;
+      line.append(span, " ", message);
+      fragment.append(line);
+    }
+    this.pending = [];
+    this.logs.append(fragment);
+    const extra = this.logs.childElementCount - MAX_RENDERED_LINES;
+    for (let i = 0; i < extra; i += 1) this.logs.firstElementChild.remove();
+    if (extra > 0) this.hidden += extra;
+    if (this.hidden) {
+      this.notice.hidden = false;
+      this.notice.replaceChildren(t("earlierLines", { n: this.hidden.toLocaleString() }), " ");
+      if (this.taskId) this.notice.append(h("a", { href: `/tasks/${this.taskId}` }, t("openRecord")));
+    }
+    if (stick) this.body.scrollTop = this.body.scrollHeight;
+  }
+
+  startTimer(startedAt) {
+    const tick = () => this.setStatus("running",
+      `${t("running")} ${format().duration(Date.now() - startedAt)}`);
+    tick();
+    this.timer = setInterval(tick, 100);
+  }
+
+  stopTimer() {
+    clearInterval(this.timer);
+    this.timer = null;
+  }
+
   /** Run `func(**kwargs)` of script `scriptId`'s saved draft, streaming into the panel. */
   async run(scriptId, func, kwargs) {
     this.body.replaceChildren();
+    this.pending = [];
+    this.hidden = 0;
     const call = h("div.output-call", {}, h("span.output-prompt", {}, "›"), callLine(func, kwargs));
-    const logs = h("div.output-logs");
-    this.body.append(call, logs);
-    this.setStatus("running", t("running"));
+    this.notice = h("div.output-note.output-earlier#output-earlier", { hidden: true });
+    this.logs = h("div.output-logs");
+    this.body.append(call, this.notice, this.logs);
     this.controller = new AbortController();
+    this.taskId = null;
+    const clickedAt = Date.now();
+    this.startTimer(clickedAt);
     let start = null;
     let previous = null;
     let result = null;
@@ -115,26 +186,33 @@ export class RunPanel {
           previous = start;
         } else if (name === "log") {
           const at = new Date(data.time);
-          logs.append(h("div.log-line", {},
-            h("span.log-prefix", {}, logPrefix(at, previous, start)), " ", data.message));
+          this.queue(logPrefix(at, previous, start), data.message);
           previous = at;
-          this.body.scrollTop = this.body.scrollHeight;
         } else if (name === "result") {
           result = data;
         }
       });
     } catch (error) {
+      this.stopTimer();
+      this.flush();
       if (error.name === "AbortError") {
         this.setStatus("failure", t("stopped"));
-        this.body.append(h("div.output-error", {}, t("stoppedDetail")));
+        const facts = [t("stoppedAfter", { duration: format().duration(Date.now() - clickedAt) })];
+        const box = h("div.output-error", {}, t("stoppedDetail"));
+        const line = h("div.output-facts", {}, facts.join(" · "));
+        if (this.taskId) line.append(" · ", this.taskLink(this.taskId));
+        this.body.append(box, line);
         return null;
       }
       this.setStatus("failure", t("runFailed"));
       this.body.append(h("div.output-error", {}, error.message));
       return null;
     } finally {
+      this.stopTimer();
       this.controller = null;
     }
+    if (this.frame !== null) cancelAnimationFrame(this.frame);
+    this.flush();
     if (result) this.showResult(result);
     return result;
   }
@@ -181,16 +259,15 @@ export class RunPanel {
       }
       this.body.append(box);
     } else {
+      // The same rendering as the task record and the API: JSON.
       this.body.append(h("div.output-section-title", {}, t("returnValue")),
-        h("pre.output-return#return-value", {}, result.return_value === null
-          ? "None" : JSON.stringify(result.return_value, null, 2)));
+        h("pre.output-return#return-value", {}, format().value(result.return_value)));
     }
     const facts = [
-      result.duration_ms != null ? t("duration", { ms: result.duration_ms.toFixed(1) }) : null,
+      result.duration_ms != null ? t("duration", { duration: format().duration(result.duration_ms) }) : null,
       result.peak_memory_kb != null ? t("peakMemory", { mb: (result.peak_memory_kb / 1024).toFixed(1) }) : null,
-      t("taskId", { id: result.task_id.slice(0, 8) }),
     ].filter(Boolean);
-    const factsLine = h("div.output-facts", {}, facts.join(" · "));
+    const factsLine = h("div.output-facts", {}, facts.join(" · "), " · ", this.taskLink(result.task_id));
     if (this.writesPoints()) {
       // The script writes through a connector: offer the views where its points show up.
       factsLine.append(" · ", h("a#open-metrics", { href: "/metrics" }, t("openMetrics")),

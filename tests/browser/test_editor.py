@@ -108,9 +108,9 @@ def test_write_save_publish_diff_restore(page):
     page.keyboard.press("Escape")
     expect(diff).to_have_count(0)
 
-    # Restore v1 into the draft (accepting the confirm prompt).
-    page.once("dialog", lambda d: d.accept())
+    # Restore v1 into the draft (accepting the in-page confirmation).
     revision.locator("[data-action='restore']").click()
+    page.locator("dialog.confirm-dialog [data-confirm-ok]").click()
     expect(page.locator(".toast").last).to_contain_text("Version 1 restored")
     expect(page.locator(".cm-content")).to_contain_text("return 'hello ' + name")
     assert api(page, "GET", "/scripts/collector")["draft_code"] == FIRST + (
@@ -128,8 +128,16 @@ def test_publish_error_jumps_to_line(page):
     error = page.locator("#publish-error")
     expect(error).to_contain_text("Line 3")
     expect(page.locator("#publish-dialog")).to_be_visible()
+    # Said once, in our words, above the diff where the eye is.
+    text = error.inner_text()
+    assert text.count("Line 3") == 1 and "Syntax error on line" not in text, text
+    diff_box = page.locator("#publish-dialog .diff-panel, #publish-dialog .cm-mergeView").first
+    assert error.bounding_box()["y"] < diff_box.bounding_box()["y"]
     shot(page, "publish-syntax-error")
     assert api(page, "GET", "/scripts/broken/revisions") == []
+    page.click("#publish-error-jump")
+    expect(page.locator("#publish-dialog")).to_have_count(0)
+    expect(page.locator("#status-cursor")).to_contain_text("Ln 3")
 
 
 def test_conflict_dialog_offers_theirs_mine_and_diff(page):
@@ -180,6 +188,17 @@ def test_unsaved_changes_warn_before_leaving(page):
         dialog.dismiss()
 
     page.on("dialog", on_dialog)
+    # Opening another script asks in the page (not the browser's confirm), and Cancel stays.
+    page.click("#btn-new-script")
+    page.keyboard.press("Escape")
+    page.evaluate(
+        "history.pushState({}, '', '/scripts'); dispatchEvent(new PopStateEvent('popstate'))"
+    )
+    confirm = page.locator("dialog.confirm-dialog")
+    expect(confirm).to_be_visible()
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#script-id-label")).to_have_text("careful")
+    # Closing the tab is the browser's own beforeunload prompt (the only one a page may use).
     page.close(run_before_unload=True)
     page.wait_for_timeout(300)
     assert seen == ["beforeunload"]

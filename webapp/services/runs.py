@@ -277,9 +277,13 @@ def finish(
     logs: list[dict[str, Any]],
     now: datetime,
 ) -> TaskRecord:
-    """Store a run's outcome (one UPDATE) and set the same values on ``record``."""
+    """Store a run's outcome (one UPDATE) and set the same values on ``record``.
+
+    The duration is the record's own ``ended_at - started_at``: the clock its log lines count
+    ``[total ms]`` on, so that no line says more time passed than the run took.
+    """
     duration = result.get("duration_ms")
-    if duration is None and record.started_at is not None:
+    if record.started_at is not None:
         duration = round((now - record.started_at).total_seconds() * 1000, 3)
     outcome = {
         "status": result.get("status", "failure"),

@@ -115,7 +115,7 @@ def check_compiles(code: str, script_id: str) -> None:
             N_("Syntax error on line %(line)s: %(detail)s"),
             field="code",
             params={"line": exc.lineno, "detail": exc.msg},
-            extra={"line": exc.lineno, "column": exc.offset},
+            extra={"line": exc.lineno, "column": exc.offset, "detail": exc.msg},
         ) from None
     except ValueError as exc:  # e.g. source code string cannot contain null bytes
         raise ServiceError(

@@ -95,12 +95,17 @@ def value_text(value: Any) -> str:
     )
 
 
+def _to_ms(moment: datetime | None) -> datetime | None:
+    """Whole milliseconds, as a browser's Date keeps them (so both count the same Δms)."""
+    return None if moment is None else moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def log_prefixes(logs: list[dict[str, Any]], started_at: datetime | str | None) -> list[str]:
     """The ``[MM-DD HH:MM:SS] [+Δms] [total ms]`` prefix of each line of a run's log."""
-    start = _moment(started_at)
+    start = _to_ms(_moment(started_at))
     out, previous = [], start
     for line in logs:
-        at = _moment(line.get("time")) or start
+        at = _to_ms(_moment(line.get("time"))) or start
         if start is None:
             start = previous = at
         step = max(0, round((at - previous).total_seconds() * 1000))
