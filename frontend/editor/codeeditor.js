@@ -7,6 +7,7 @@ import { indentWithTab } from "@codemirror/commands";
 import { indentUnit } from "@codemirror/language";
 import { python } from "@codemirror/lang-python";
 import { oneDark } from "@codemirror/theme-one-dark";
+import { bootData } from "./i18n.js";
 
 const lightTheme = EditorView.theme({
   "&": { backgroundColor: "var(--code-bg)", color: "var(--code-fg)" },
@@ -33,6 +34,8 @@ export function baseExtensions() {
     indentUnit.of("    "),
     EditorState.tabSize.of(4),
     themeCompartment.of(themeExtension(currentTheme())),
+    // CodeMirror's own words (search panel, folding, lint) in the page's language.
+    EditorState.phrases.of(bootData.editorPhrases || {}),
   ];
 }
 

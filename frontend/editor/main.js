@@ -572,6 +572,7 @@ const runPanel = new RunPanel({
   body: $("output-body"),
   status: $("output-status"),
   writesPoints: () => /DFF\.(SRC|CONN)\(/.test(editor.getDoc()),
+  onKwargsError: (message) => kwargsError(message),
   onErrorLine: (line, focus = true) => {
     markErrorLine(editor.view, line);
     if (focus) editor.goTo(line);
@@ -605,7 +606,7 @@ function fillKwargs() {
   }
   const remembered = localStorage.getItem(kwargsKey(name));
   $("kwargs-input").value = remembered ?? JSON.stringify(kwargsTemplate(func));
-  $("kwargs-error").textContent = "";
+  kwargsError(null);
 }
 
 $("func-picker").addEventListener("change", () => {
@@ -614,17 +615,11 @@ $("func-picker").addEventListener("change", () => {
 });
 
 function readKwargs() {
-  const text = $("kwargs-input").value.trim() || "{}";
-  let value;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new Error(t("kwargsNotJson", { msg: error.message }));
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new Error(t("kwargsNotObject"));
-  }
-  return value;
+  return window.Funcpad.parseJsonObject($("kwargs-input").value.trim() || "{}");
+}
+
+function kwargsError(message) {
+  window.Funcpad.fieldError($("kwargs-input"), $("kwargs-error"), message);
 }
 
 async function runSelected() {
@@ -635,11 +630,13 @@ async function runSelected() {
   try {
     kwargs = readKwargs();
   } catch (error) {
-    $("kwargs-error").textContent = error.message;
-    $("kwargs-input").focus();
+    kwargsError(error.message);
+    const input = $("kwargs-input");
+    input.focus();
+    if (error.position !== undefined) input.setSelectionRange(error.position, error.position + 1);
     return;
   }
-  $("kwargs-error").textContent = "";
+  kwargsError(null);
   localStorage.setItem(kwargsKey(func), $("kwargs-input").value.trim() || "{}");
   if (!(await save())) return;
   markErrorLine(editor.view, null);

@@ -59,7 +59,8 @@ async function readEvents(response, onEvent) {
 }
 
 export class RunPanel {
-  constructor({ body, status, onErrorLine, writesPoints = () => false }) {
+  constructor({ body, status, onErrorLine, onKwargsError = () => {}, writesPoints = () => false }) {
+    this.onKwargsError = onKwargsError;
     this.writesPoints = writesPoints;
     this.body = body;
     this.status = status;
@@ -177,7 +178,7 @@ export class RunPanel {
       });
       if (!response.ok) {
         const body = await response.json().catch(() => ({}));
-        throw new Error(body.message || `HTTP ${response.status}`);
+        throw Object.assign(new Error(body.message || `HTTP ${response.status}`), { body });
       }
       await readEvents(response, (name, data) => {
         if (name === "start") {
@@ -205,7 +206,13 @@ export class RunPanel {
         return null;
       }
       this.setStatus("failure", t("runFailed"));
-      this.body.append(h("div.output-error", {}, error.message));
+      if (error.body?.field?.startsWith("kwargs")) {
+        // Said once, next to the arguments it is about.
+        this.onKwargsError(error.message);
+        this.body.replaceChildren(h("p.output-empty", {}, t("fixArguments")));
+      } else {
+        this.body.append(h("div.output-error", {}, error.message));
+      }
       return null;
     } finally {
       this.stopTimer();

@@ -136,7 +136,100 @@
     sessionStorage.setItem("funcpad.next-message", JSON.stringify({ message, kind }));
   }
 
-  window.Funcpad = { confirm: confirmDialog, notify, notifyNext, format };
+  /** Where JSON.parse gave up on `text` (browsers do not always say): a small scanner that
+   *  walks the grammar and returns the index of the first character that cannot be there. */
+  function jsonErrorAt(text) {
+    let i = 0;
+    const fail = () => { throw i; };
+    const space = () => { while (/[ \t\n\r]/.test(text[i] || "")) i += 1; };
+    const literal = (word) => { if (text.startsWith(word, i)) i += word.length; else fail(); };
+    function string() {
+      i += 1;
+      while (i < text.length && text[i] !== '"') {
+        if (text[i] === "\\") {
+          i += 1;
+          if (text[i] === "u") { if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail(); i += 4; }
+          else if (!'"\\/bfnrt'.includes(text[i] || "?")) fail();
+        } else if (text.charCodeAt(i) < 0x20) fail();
+        i += 1;
+      }
+      if (text[i] !== '"') fail();
+      i += 1;
+    }
+    function number() {
+      const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+      if (!match) fail();
+      i += match[0].length;
+    }
+    function value() {
+      space();
+      const c = text[i];
+      if (c === "{") {
+        i += 1; space();
+        if (text[i] === "}") { i += 1; return; }
+        for (;;) {
+          space();
+          if (text[i] !== '"') fail();
+          string(); space();
+          if (text[i] !== ":") fail();
+          i += 1; value(); space();
+          if (text[i] === ",") { i += 1; continue; }
+          if (text[i] === "}") { i += 1; return; }
+          fail();
+        }
+      } else if (c === "[") {
+        i += 1; space();
+        if (text[i] === "]") { i += 1; return; }
+        for (;;) {
+          value(); space();
+          if (text[i] === ",") { i += 1; continue; }
+          if (text[i] === "]") { i += 1; return; }
+          fail();
+        }
+      } else if (c === '"') string();
+      else if (c === "t") literal("true");
+      else if (c === "f") literal("false");
+      else if (c === "n") literal("null");
+      else number();
+    }
+    try {
+      value(); space();
+      return i < text.length ? i : text.length;
+    } catch (at) {
+      return typeof at === "number" ? Math.min(at, text.length) : text.length;
+    }
+  }
+
+  /** `text` as a JSON object, or an Error saying where it breaks ("line 2, column 5"), in
+   *  our words rather than the browser's. */
+  function parseJsonObject(text) {
+    let value;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      const position = jsonErrorAt(text);
+      const before = text.slice(0, position).split("\n");
+      const line = before.length;
+      const column = before[before.length - 1].length + 1;
+      const problem = new Error(label("jsonInvalid", "Not valid JSON: line %(line)s, column %(column)s.")
+        .replace("%(line)s", line).replace("%(column)s", column));
+      Object.assign(problem, { line, column, position });
+      throw problem;
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      throw new Error(label("jsonNotObject", 'Must be a JSON object, like {"name": "value"}.'));
+    }
+    return value;
+  }
+
+  /** Mark `input` as holding an error (or clear it with null), the message in `box`. */
+  function fieldError(input, box, message) {
+    if (message) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+    if (box) box.textContent = message || "";
+  }
+
+  window.Funcpad = { confirm: confirmDialog, notify, notifyNext, format, parseJsonObject, fieldError };
 
   const root = document.documentElement;
   const toggle = document.getElementById("theme-toggle");

@@ -105,19 +105,59 @@
   document.querySelectorAll("#simple-mode select, #simple-mode input").forEach((el) => el.addEventListener("change", syncSimple));
   $("job-crontab").addEventListener("input", preview);
   $("job-timezone").addEventListener("change", preview);
+  $("job-timezone").addEventListener("input", preview);
+  // The browser's own zone first in the list: the one a user most likely means.
+  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const zoneList = $("timezone-list");
+  if (browserZone && zoneList) {
+    const own = zoneList.querySelector(`option[value="${CSS.escape(browserZone)}"]`);
+    const first = own || Object.assign(document.createElement("option"), { value: browserZone });
+    zoneList.prepend(first);
+  }
   $("job-func").addEventListener("change", fillKwargs);
+
+  // Where a field's error is shown: next to the field it names (the API's `field`).
+  const FIELD_INPUTS = {
+    kwargs: "job-kwargs", func_id: "job-func", crontab: "job-crontab", timezone: "job-timezone",
+    tags: "job-tags", expires_at: "job-expires", keep_records: "job-keep", note: "job-note",
+  };
+  function clearErrors() {
+    $("form-error").hidden = true;
+    document.querySelectorAll("#job-form [aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+    document.querySelectorAll("#job-form .field-error").forEach((el) => {
+      if (el.dataset.generated) el.remove();
+      else el.textContent = "";
+    });
+  }
+  function showFieldError(field, message) {
+    const input = $(FIELD_INPUTS[(field || "").split(/[.[]/)[0]] || "");
+    if (!input) {
+      $("form-error").hidden = false;
+      $("form-error").textContent = message;
+      return;
+    }
+    let box = document.getElementById(`${input.id}-error`);
+    if (!box) {
+      box = Object.assign(document.createElement("small"), { id: `${input.id}-error`, className: "field-error" });
+      box.dataset.generated = "1";
+      box.setAttribute("role", "alert");
+      input.insertAdjacentElement("afterend", box);
+    }
+    window.Funcpad.fieldError(input, box, message);
+    input.focus();
+  }
 
   $("job-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const errorBox = $("form-error");
-    errorBox.hidden = true;
+    clearErrors();
     let kwargs;
     try {
-      kwargs = JSON.parse($("job-kwargs").value || "{}");
-      if (kwargs === null || typeof kwargs !== "object" || Array.isArray(kwargs)) throw new Error();
-    } catch {
-      errorBox.hidden = false;
-      errorBox.textContent = msg("kwargsJson");
+      kwargs = window.Funcpad.parseJsonObject($("job-kwargs").value.trim() || "{}");
+    } catch (error) {
+      showFieldError("kwargs", error.message);
+      if (error.position !== undefined) {
+        $("job-kwargs").setSelectionRange(error.position, error.position + 1);
+      }
       return;
     }
     const expires = $("job-expires").value;
@@ -136,8 +176,7 @@
       window.Funcpad.notifyNext(msg("saved", { id: saved.id }), "success");
       window.location.href = "/crontab";
     } catch (error) {
-      errorBox.hidden = false;
-      errorBox.textContent = error.body && error.body.field ? `${error.body.field}: ${error.message}` : error.message;
+      showFieldError(error.body && error.body.field, error.message);
     }
   });
 

@@ -29,7 +29,7 @@ def test_create_a_job_from_the_form_run_it_and_see_the_record(page):
     expect(page.locator("#job-crontab")).to_have_value("30 6 * * *")
     expect(page.locator("#preview")).to_contain_text("At 06:30")
     expect(page.locator("#preview li")).to_have_count(5)
-    page.select_option("#job-timezone", "Asia/Shanghai")
+    page.fill("#job-timezone", "Asia/Shanghai")
     expect(page.locator("#preview li").first).to_contain_text("06:30:00 (Asia/Shanghai)")
     shot(page, "crontab-form")
 

@@ -68,11 +68,34 @@ _ITEM = re.compile(r"^(\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:/(\d+))?$")
 _DST_WINDOW = timedelta(hours=3)
 
 
+def N_(message: str) -> str:
+    """Mark a message for translation (the web layer translates; this module has no locale)."""
+    return message
+
+
+# How each part of an expression is called in messages (translated where they are shown).
+FIELD_LABELS = {
+    "second": N_("second"),
+    "minute": N_("minute"),
+    "hour": N_("hour"),
+    "day_of_month": N_("day of month"),
+    "month": N_("month"),
+    "day_of_week": N_("day of week"),
+    "expression": N_("expression"),
+    "timezone": N_("timezone"),
+}
+
+
 class CronError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    """A bad expression or timezone: ``field`` is the part at fault, ``template`` an English
+    message with ``%(name)s`` placeholders filled from ``params`` (``message`` is the result)."""
+
+    def __init__(self, field: str, template: str, **params: object) -> None:
         self.field = field
-        self.message = message
+        self.template = template
+        self.params = params
+        self.message = template % params if params else template
+        super().__init__(f"{field}: {self.message}")
 
 
 def _transition_near(moment: datetime, zone: ZoneInfo) -> bool:
@@ -87,14 +110,28 @@ def _value(field: str, text: str) -> int:
     if text in names:
         return names[text]
     if not (text.isascii() and text.isdigit()):
-        named = f" or a name ({', '.join(names)})" if names else ""
-        raise CronError(field, f"{text[:20]!r} is not a number{named}")
+        if names:
+            raise CronError(
+                field,
+                N_("%(value)s is not a number or a name (%(names)s)"),
+                value=repr(text[:20]),
+                names=", ".join(names),
+            )
+        raise CronError(field, N_("%(value)s is not a number"), value=repr(text[:20]))
     low, high = RANGES[field]
     if len(text) > 6:  # far outside every range; int() of thousands of digits even fails
-        raise CronError(field, f"{text[:20]}… is outside {low}-{high}")
+        raise CronError(
+            field,
+            N_("%(value)s is outside %(low)s-%(high)s"),
+            value=text[:20] + "…",
+            low=low,
+            high=high,
+        )
     number = int(text)
     if not low <= number <= high:
-        raise CronError(field, f"{number} is outside {low}-{high}")
+        raise CronError(
+            field, N_("%(value)s is outside %(low)s-%(high)s"), value=number, low=low, high=high
+        )
     return number
 
 
@@ -105,20 +142,28 @@ def _parse_field(field: str, text: str) -> set[int]:
     for item in text.lower().split(","):
         match = _ITEM.match(item)
         if not match:
-            raise CronError(field, f"{item!r} is not valid (use *, 5, 1-5, */15, 1-30/5 or a list)")
+            raise CronError(
+                field,
+                N_("%(value)s is not valid (use *, 5, 1-5, */15, 1-30/5 or a list)"),
+                value=repr(item[:40]),
+            )
         base, step_text = match.groups()
         if step_text and len(step_text) > 6:
-            raise CronError(field, f"a step of {step_text[:20]}… is larger than the field")
+            raise CronError(
+                field,
+                N_("a step of %(value)s is larger than the field"),
+                value=step_text[:20] + "…",
+            )
         step = int(step_text) if step_text else 1
         if step == 0:
-            raise CronError(field, "a step of 0 never advances")
+            raise CronError(field, N_("a step of 0 never advances"))
         if base == "*":
             start, end = low, high
         elif "-" in base:
             first, last = base.split("-")
             start, end = _value(field, first), _value(field, last)
             if start > end:
-                raise CronError(field, f"the range {base} runs backwards")
+                raise CronError(field, N_("the range %(value)s runs backwards"), value=base)
         else:
             start = _value(field, base)
             end = high if step_text else start
@@ -196,7 +241,7 @@ class CronExpr:
                     best = instant
                     best_wall = best_wall or wall
         if best is None:
-            raise CronError("expression", "no run time found")
+            raise CronError("expression", N_("no run time found"))
         return best
 
     def _instants(self, wall: datetime, zone: ZoneInfo) -> list[datetime]:
@@ -231,14 +276,21 @@ class CronExpr:
 def parse(text: object) -> CronExpr:
     """Validate and normalise ``text``; ``CronError`` names the field at fault."""
     if not isinstance(text, str) or not text.strip():
-        raise CronError("expression", "give 5 fields (or 6 with seconds first) or an alias")
+        raise CronError("expression", N_("give 5 fields (or 6 with seconds first) or an alias"))
     original = text.strip()
     expanded = ALIASES.get(original.lower(), original)
     if expanded.startswith("@"):
-        raise CronError("expression", f"unknown alias {original!r} ({', '.join(ALIASES)})")
+        raise CronError(
+            "expression",
+            N_("unknown alias %(value)s (%(names)s)"),
+            value=repr(original[:40]),
+            names=", ".join(ALIASES),
+        )
     parts = expanded.split()
     if len(parts) not in (5, 6):
-        raise CronError("expression", f"{len(parts)} fields; use 5, or 6 with seconds first")
+        raise CronError(
+            "expression", N_("%(count)s fields; use 5, or 6 with seconds first"), count=len(parts)
+        )
     names = FIELDS_6 if len(parts) == 6 else FIELDS_5
     allowed = {name: _parse_field(name, part) for name, part in zip(names, parts, strict=True)}
     dom_restricted = not parts[-3].startswith("*")
@@ -252,7 +304,9 @@ def parse(text: object) -> CronExpr:
             for day in allowed["day_of_month"]
         )
     ):
-        raise CronError("day_of_month", "no month in the expression has that day: it never runs")
+        raise CronError(
+            "day_of_month", N_("no month in the expression has that day: it never runs")
+        )
     return CronExpr(original, tuple(p.lower() for p in parts))
 
 
@@ -261,11 +315,15 @@ MAX_TIMEZONE_NAME = 64  # the longest IANA name is 32 characters
 
 def check_timezone(name: object) -> str:
     if not isinstance(name, str) or not name:
-        raise CronError("timezone", "give an IANA timezone name, like Asia/Shanghai")
+        raise CronError("timezone", N_("give an IANA timezone name, like Asia/Shanghai"))
     if len(name) > MAX_TIMEZONE_NAME:
-        raise CronError("timezone", f"{name[:40]!r}… is not an IANA timezone name")
+        raise CronError(
+            "timezone", N_("%(value)s is not an IANA timezone name"), value=repr(name[:40]) + "…"
+        )
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
-        raise CronError("timezone", f"{name!r} is not an IANA timezone name") from None
+        raise CronError(
+            "timezone", N_("%(value)s is not an IANA timezone name"), value=repr(name)
+        ) from None
     return name

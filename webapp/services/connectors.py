@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.models import Connector
-from webapp.services.errors import N_, NotFound, ServiceError
+from webapp.services.errors import N_, Msg, NotFound, ServiceError
 
 ID_RE = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 TYPES = ("datakit",)
@@ -204,17 +204,18 @@ def endpoints(session: Session, embedded_url: str) -> list[tuple[str, int]]:
 
 
 def test_connection(url: str, timeout: float, token: str | None = None) -> dict[str, Any]:
-    """``GET /v1/ping``: ``{ok, latency_ms, detail, version}`` with a readable failure reason."""
+    """``GET /v1/ping``: ``{ok, latency_ms, detail, version}``; ``detail`` is a ``Msg``, said
+    in plain words (the page translates it)."""
     started = time.perf_counter()
     params = {"token": token} if token else None
     try:
         response = requests.get(f"{url}/v1/ping", params=params, timeout=timeout)
     except requests.exceptions.SSLError as exc:
-        return _failed(started, f"TLS error: {exc.__class__.__name__}")
+        return _failed(started, Msg(N_("TLS error: %(kind)s"), kind=exc.__class__.__name__))
     except requests.exceptions.ConnectTimeout:
-        return _failed(started, f"timed out connecting after {timeout:g} s")
+        return _failed(started, Msg(N_("timed out connecting after %(n)s s"), n=f"{timeout:g}"))
     except requests.exceptions.ReadTimeout:
-        return _failed(started, f"no answer within {timeout:g} s")
+        return _failed(started, Msg(N_("no answer within %(n)s s"), n=f"{timeout:g}"))
     except requests.exceptions.ConnectionError as exc:
         text = str(exc)
         if (
@@ -222,36 +223,32 @@ def test_connection(url: str, timeout: float, token: str | None = None) -> dict[
             or "NameResolutionError" in text
             or "Temporary failure in name resolution" in text
         ):
-            return _failed(started, "the host name could not be resolved (DNS)")
+            return _failed(started, Msg(N_("the host name could not be resolved (DNS)")))
         if "Connection refused" in text:
-            return _failed(started, "connection refused: nothing listens on that port")
-        return _failed(started, f"could not connect: {exc.__class__.__name__}")
+            return _failed(started, Msg(N_("connection refused: nothing listens on that port")))
+        if "Network is unreachable" in text:
+            return _failed(started, Msg(N_("the network is unreachable from here")))
+        return _failed(started, Msg(N_("could not connect: %(kind)s"), kind=exc.__class__.__name__))
     latency = round((time.perf_counter() - started) * 1000, 1)
     if response.status_code != 200:
-        return {
-            "ok": False,
-            "latency_ms": latency,
-            "version": None,
-            "detail": f"HTTP {response.status_code}: {response.text[:200]}",
-        }
+        detail = Msg(
+            N_("HTTP %(status)s: %(body)s"), status=response.status_code, body=response.text[:200]
+        )
+        return {"ok": False, "latency_ms": latency, "version": None, "detail": detail}
     try:
         content = response.json().get("content") or {}
     except ValueError:
-        return {
-            "ok": False,
-            "latency_ms": latency,
-            "version": None,
-            "detail": "the answer is not DataKit's ping JSON",
-        }
-    return {
-        "ok": True,
-        "latency_ms": latency,
-        "version": content.get("version"),
-        "detail": f"DataKit {content.get('version')} on {content.get('host')}",
-    }
+        detail = Msg(N_("the answer is not DataKit's ping JSON"))
+        return {"ok": False, "latency_ms": latency, "version": None, "detail": detail}
+    detail = Msg(
+        N_("DataKit %(version)s on %(host)s"),
+        version=content.get("version"),
+        host=content.get("host"),
+    )
+    return {"ok": True, "latency_ms": latency, "version": content.get("version"), "detail": detail}
 
 
-def _failed(started: float, detail: str) -> dict[str, Any]:
+def _failed(started: float, detail: Msg) -> dict[str, Any]:
     return {
         "ok": False,
         "latency_ms": round((time.perf_counter() - started) * 1000, 1),

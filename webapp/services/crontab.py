@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
+import zoneinfo
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,7 +19,7 @@ from webapp.scheduler import cronexpr
 from webapp.scheduler.decide import first_run
 from webapp.services import funcs as funcs_service
 from webapp.services import runs as runs_service
-from webapp.services.errors import N_, NotFound, ServiceError
+from webapp.services.errors import N_, Msg, NotFound, ServiceError
 
 ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 MAX_TAGS = 20
@@ -27,13 +30,47 @@ MAX_CRONTAB_LENGTH = 200  # five or six fields; far longer than any real express
 
 
 def _cron_error(exc: cronexpr.CronError, prefix: str = "crontab") -> ServiceError:
+    """The expression's error in the user's language: "minute: 61 is outside 0-59"."""
     field = "timezone" if exc.field == "timezone" else f"{prefix}.{exc.field}"
     return ServiceError(
         "invalid_crontab",
         N_("%(field)s: %(reason)s"),
         field=field,
-        params={"field": exc.field, "reason": exc.message},
+        params={
+            "field": Msg(cronexpr.FIELD_LABELS.get(exc.field, exc.field)),
+            "reason": Msg(exc.template, **exc.params),
+        },
     )
+
+
+AREAS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
+@functools.cache
+def canonical_timezones() -> list[str]:
+    """UTC and the zones of tzdata's zone.tab (one per country or region, no aliases such as
+    "Factory", "localtime" or "Asia/Calcutta"), sorted; without that file, Area/City names."""
+    for base in zoneinfo.TZPATH:
+        table = Path(base) / "zone.tab"
+        if table.is_file():
+            names = {
+                line.split("\t")[2].strip()
+                for line in table.read_text().splitlines()
+                if line and not line.startswith("#") and line.count("\t") >= 2
+            }
+            return ["UTC", *sorted(names)]
+    names = {z for z in zoneinfo.available_timezones() if z.split("/")[0] in AREAS}
+    return ["UTC", *sorted(names)]
 
 
 def parse_schedule(crontab: object, timezone: object) -> tuple[cronexpr.CronExpr, str]:

@@ -81,14 +81,24 @@ def validate(name: object, type_: object, value: object) -> tuple[str, str, str]
         raise ServiceError("invalid_value", N_("The value is longer than 64 KiB."), field="value")
     try:
         cast(type_, text)
-    except (ValueError, json.JSONDecodeError) as exc:
+    except json.JSONDecodeError as exc:
         raise ServiceError(
             "invalid_value",
-            N_("The value is not a valid %(type)s: %(detail)s"),
+            N_("The value is not valid JSON (line %(line)s, column %(column)s)."),
             field="value",
-            params={"type": type_, "detail": str(exc)},
+            params={"line": exc.lineno, "column": exc.colno},
         ) from None
+    except ValueError:
+        raise ServiceError("invalid_value", INVALID_VALUE[type_], field="value") from None
     return name, type_, text
+
+
+# What a value of each type looks like, in our words (not Python's "invalid literal...").
+INVALID_VALUE = {
+    "integer": N_("The value must be a whole number, like 3 or -12."),
+    "float": N_("The value must be a finite number, like 2.5 or -0.1."),
+    "boolean": N_("The value must be true or false (yes/no, on/off and 1/0 work too)."),
+}
 
 
 def list_vars(session: Session) -> list[EnvVar]:

@@ -10,6 +10,18 @@ def N_(message: str) -> str:
     return message
 
 
+class Msg(str):
+    """A parameter of an error message that is itself translatable text (a field's label, a
+    reason with placeholders of its own): the web layer translates it with the message."""
+
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> Msg:
+        text = super().__new__(cls, template % params if params else template)
+        text.template, text.params = template, params
+        return text
+
+
 class ServiceError(Exception):
     """A failure the user caused and can fix.
 

@@ -21,8 +21,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.models import Func, Script, TaskRecord
 from webapp.models.types import utcnow
+from webapp.services import code_outline, process_identity
 from webapp.services import env_vars as env_service
-from webapp.services import process_identity
 from webapp.services.errors import N_, ServiceError
 
 DEBUG_TIMEOUT = 60  # editor runs, as users know them
@@ -126,8 +126,12 @@ def validate_kwargs(kwargs: object) -> dict[str, Any]:
     return kwargs
 
 
-def check_kwargs_against(func: Func, kwargs: dict[str, Any]) -> None:
-    """Unknown names are rejected unless the function takes ``**kwargs``; required ones needed."""
+def check_kwargs_against(func: Func | code_outline.FuncOutline, kwargs: dict[str, Any]) -> None:
+    """Unknown names are rejected unless the function takes ``**kwargs``; required ones needed.
+
+    ``func`` is a published function or, for a draft run, the draft's outline of it (read with
+    ``ast``), so that a wrong name is said once, as ours, before anything runs."""
+    func_id = getattr(func, "id", None) or func.name
     names = {a["name"] for a in func.args}
     if not func.accepts_var_kwargs:
         unknown = sorted(set(kwargs) - names)
@@ -136,7 +140,7 @@ def check_kwargs_against(func: Func, kwargs: dict[str, Any]) -> None:
                 "invalid_kwargs",
                 N_("%(func)s takes no argument named %(names)s."),
                 field="kwargs",
-                params={"func": func.id, "names": ", ".join(unknown)},
+                params={"func": func_id, "names": ", ".join(unknown)},
             )
     missing = [a["name"] for a in func.args if not a["has_default"] and a["name"] not in kwargs]
     if missing:
@@ -144,7 +148,7 @@ def check_kwargs_against(func: Func, kwargs: dict[str, Any]) -> None:
             "invalid_kwargs",
             N_("%(func)s needs a value for %(names)s."),
             field="kwargs",
-            params={"func": func.id, "names": ", ".join(missing)},
+            params={"func": func_id, "names": ", ".join(missing)},
         )
 
 
@@ -334,6 +338,13 @@ def prepare_draft_run(
     """A task record (origin ``debug``) and the job running the draft's ``func(**kwargs)``."""
     func = validate_func_name(func)
     kwargs = validate_kwargs(kwargs)
+    if func:
+        try:
+            declared = {f.name: f for f in code_outline.outline(script.draft_code)}
+        except SyntaxError:
+            declared = {}  # the run itself reports the syntax error, with its line
+        if func in declared:  # a function defined dynamically is left to Python to check
+            check_kwargs_against(declared[func], kwargs)
     record = new_record(
         session,
         origin="debug",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import available_timezones
-
 from flask import Blueprint, current_app, render_template
 from flask_babel import get_locale
 
@@ -32,7 +30,7 @@ def _form(job: dict | None):
         "crontab_form.html",
         job=job,
         funcs=funcs,
-        timezones=sorted(available_timezones()),
+        timezones=service.canonical_timezones(),
         default_timezone=current_app.config["FUNCPAD_TIMEZONE"],
         active_nav="crontab",
     )

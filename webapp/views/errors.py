@@ -9,7 +9,7 @@ from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db
-from webapp.services.errors import ServiceError
+from webapp.services.errors import Msg, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +30,19 @@ def _is_api() -> bool:
     return request.path.startswith("/api/")
 
 
+def translated(value: object) -> object:
+    """``value`` in the page's language when it is a ``Msg``; anything else as it is."""
+    if not isinstance(value, Msg):
+        return value
+    return gettext(value.template, **value.params) if value.params else gettext(value.template)
+
+
 def service_error_body(error: ServiceError) -> dict:
+    params = {k: translated(v) for k, v in error.params.items()}
     body = {
         "error": error.code,
-        "message": gettext(error.message_template, **error.params)
-        if error.params
+        "message": gettext(error.message_template, **params)
+        if params
         else gettext(error.message_template),
     }
     if error.field:

@@ -56,6 +56,8 @@ def chrome_messages() -> dict[str, Any]:
         "ok": gettext("OK"),
         "cancel": gettext("Cancel"),
         "dismiss": gettext("Dismiss"),
+        "jsonInvalid": gettext("Not valid JSON: line %(line)s, column %(column)s."),
+        "jsonNotObject": gettext('Must be a JSON object, like {"name": "value"}.'),
         "status": {k: str(v) for k, v in STATUS_LABELS.items()},
         "origin": {k: str(v) for k, v in ORIGIN_LABELS.items()},
     }

@@ -3,7 +3,7 @@
 from flask import Blueprint, redirect, render_template, url_for
 
 from webapp.services.scripts import SCRIPT_ID_RE
-from webapp.views.js_messages import js_messages
+from webapp.views.js_messages import editor_phrases, js_messages
 
 bp = Blueprint("pages", __name__)
 
@@ -19,5 +19,9 @@ def editor(script_id: str | None = None):
     if script_id is not None and not SCRIPT_ID_RE.match(script_id):
         return redirect(url_for("pages.editor"))
     return render_template(
-        "editor.html", script_id=script_id, messages=js_messages(), active_nav="scripts"
+        "editor.html",
+        script_id=script_id,
+        messages=js_messages(),
+        editor_phrases=editor_phrases(),
+        active_nav="scripts",
     )

@@ -11,6 +11,7 @@ from webapp.services import connectors as service
 from webapp.services.errors import N_
 from webapp.views.api import api, fields, shapes
 from webapp.views.api.operation import Body, operation
+from webapp.views.errors import translated
 
 TAG = "connectors"
 CONNECTOR = {"connector_id": fields.ConnectorId}
@@ -142,4 +143,4 @@ def test_connector(connector_id: str):
     result = service.test_connection(
         url, float(connector.config.get("timeout", 10)), connector.config.get("token")
     )
-    return jsonify(result)
+    return jsonify({**result, "detail": translated(result["detail"])})
