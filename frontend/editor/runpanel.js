@@ -155,7 +155,8 @@ export class RunPanel {
     this.body.replaceChildren();
     this.pending = [];
     this.hidden = 0;
-    const call = h("div.output-call", {}, h("span.output-prompt", {}, "›"), callLine(func, kwargs));
+    const call = h("div.output-call", { translate: "no" }, h("span.output-prompt", {}, "›"),
+      callLine(func, kwargs));
     this.notice = h("div.output-note.output-earlier#output-earlier", { hidden: true });
     this.logs = h("div.output-logs");
     this.body.append(call, this.notice, this.logs);

@@ -67,13 +67,13 @@ async function loadSources() {
   const sources = await getJSON("/logs/sources");
   const select = $("source-filter");
   select.replaceChildren(h("option", { value: "" }, t("allSources")),
-    ...sources.map((s) => h("option", { value: s }, s)));
+    ...sources.map((s) => h("option", { value: s, translate: "no" }, s)));
   select.value = state.source;
 }
 
 const statusSelect = $("status-filter");
 statusSelect.replaceChildren(h("option", { value: "" }, t("allStatuses")),
-  ...STATUSES.map((s) => h("option", { value: s }, s)));
+  ...STATUSES.map((s) => h("option", { value: s, translate: "no" }, s)));
 statusSelect.value = state.status;
 statusSelect.addEventListener("change", () => { state.status = statusSelect.value; load(); });
 $("source-filter").addEventListener("change", (event) => { state.source = event.target.value; load(); });

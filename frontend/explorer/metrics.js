@@ -148,7 +148,7 @@ function draw(series, from, to) {
     width: host.clientWidth || 800,
     height: 340,
     scales: { x: { time: true, range: () => [Date.parse(from) / 1000, Date.parse(to) / 1000] } },
-    series: [{ value: "{YYYY}-{MM}-{DD} {HH}:{mm}:{ss}" }, ...series.map((s, i) => ({
+    series: [{ label: t("time"), value: "{YYYY}-{MM}-{DD} {HH}:{mm}:{ss}" }, ...series.map((s, i) => ({
       label: seriesLabel(s), stroke: PALETTE[i % PALETTE.length], width: 1.6, spanGaps: true,
       points: { show: s.points.length < 80 },
     }))],

@@ -22,7 +22,7 @@ def test_env_vars_page_and_a_script_reading_them(page):
     add(page, "retries", "integer", "3")
     add(page, "api_key", "password", "s3cr3t-value")
     add(page, "broken", "integer", "three")
-    expect(page.locator(".flash-error")).to_contain_text("not a valid integer")
+    expect(page.locator(".flash-error")).to_contain_text("must be a whole number")
     expect(page.locator("#env-table tr[data-name='retries']")).to_contain_text("3")
     row = page.locator("#env-table tr[data-name='api_key']")
     expect(row).to_contain_text("password")

@@ -43,10 +43,18 @@ def test_a_hundred_thousand_printed_lines_keep_stop_and_clear_answering(page):
     expect(page.locator("#output-earlier a")).to_have_attribute("href", re.compile(r"^/tasks/"))
     assert page.locator(".output-logs .log-line").count() <= 2000
     shot(page, "output-flood")
-    # The page answers: Clear empties the panel, and the click is handled within 200 ms.
+    # The page answers: Clear empties the panel at once (lines keep coming after it), and the
+    # click is handled within 200 ms.
+    cleared = page.evaluate(
+        """() => {
+            document.querySelector("#output-clear").click();
+            return [document.querySelector(".output-logs").childElementCount,
+                    document.querySelector("#output-earlier").hidden];
+        }"""
+    )
+    assert cleared == [0, True]
     assert page.evaluate(CLICK_AND_PAINT, "#output-clear") < 200
     assert page.evaluate("window.__longest") < 200
-    expect(page.locator("#output-earlier")).to_be_hidden()
     expect(page.locator("#output-status")).to_contain_text("Running")
     assert page.evaluate(CLICK_AND_PAINT, "#btn-stop") < 200
     expect(page.locator("#output-status")).to_have_text("Stopped")

@@ -26,7 +26,7 @@ def test_env_var_page_create_edit_delete(auth_client):
     bad = auth_client.post(
         "/env-vars", data={"csrf_token": token, "name": "n", "type": "integer", "value": "ten"}
     )
-    assert bad.status_code == 400 and "not a valid integer" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "must be a whole number" in bad.get_data(as_text=True)
     deleted = auth_client.post("/env-vars/db_pw/delete", data={"csrf_token": token})
     assert deleted.status_code == 302
     assert auth_client.get("/api/v1/env-vars/db_pw").status_code == 404

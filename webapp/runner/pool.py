@@ -24,6 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from webapp.messages import N_, Msg
 from webapp.runner import network
 from webapp.runner.sandbox import Sandbox
 from webapp.runner.supervisor import (
@@ -257,7 +258,9 @@ class RunnerPool:
         if self.layers.forkserver:
             log.warning("runner: plain spawning instead of fork servers (%s)", reason)
             self.layers.forkserver = False
-            self.layers.warnings.append(f"fork servers off ({reason}): each run starts a process")
+            self.layers.warnings.append(
+                Msg(N_("fork servers off (%(reason)s): each run starts a process"), reason=reason)
+            )
         for slot in self._slots:
             slot.persistent = False
 

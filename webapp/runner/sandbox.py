@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from webapp.messages import N_, Msg
 from webapp.runner import network
 
 log = logging.getLogger(__name__)
@@ -270,9 +271,9 @@ class Sandbox:
         preexec = drop_privileges(probe_uid) if self.is_root else None
         layers.uid_switch = self.is_root
         layers.uid_detail = (
-            f"each slot runs as its own uid from {self.config.uid_base}"
+            Msg(N_("each slot runs as its own uid from %(uid)s"), uid=self.config.uid_base)
             if self.is_root
-            else f"the app is not root: jobs run as uid {os.getuid()}"
+            else Msg(N_("the app is not root: jobs run as uid %(uid)s"), uid=os.getuid())
         )
         check = (
             "import sys, json; sys.path.insert(0, sys.argv[1]); import framing, harness;"
@@ -297,9 +298,9 @@ class Sandbox:
             return
         layers.seccomp = bool(json.loads(plain_out.splitlines()[-1]).get("seccomp"))
         layers.seccomp_detail = (
-            "denies ptrace, mount, unshare, setns, bpf, keyctl, namespaces, ..."
+            Msg(N_("denies ptrace, mount, unshare, setns, bpf, keyctl, namespaces, ..."))
             if layers.seccomp
-            else "no seccomp module for this interpreter (python3-seccomp)"
+            else Msg(N_("no seccomp module for this interpreter (python3-seccomp)"))
         )
         if shutil.which("bwrap"):
             # The probe confines itself as a job would: its own namespaces, /tmp, no caps.
@@ -315,38 +316,59 @@ class Sandbox:
                 ", network" if self.config.network != "host" else ""
             )
             layers.bubblewrap_detail = (
-                f"namespaces: {namespaces}; read-only system; empty environment; a zygote "
-                "that holds no job data and cannot be read or written"
+                Msg(
+                    N_(
+                        "namespaces: %(namespaces)s; read-only system; empty environment; a "
+                        "zygote that holds no job data and cannot be read or written"
+                    ),
+                    namespaces=namespaces,
+                )
                 if ok
-                else f"bwrap failed: {output[-300:]}"
+                else Msg(N_("bwrap failed: %(output)s"), output=output[-300:])
             )
             layers.private_tmp_detail = (
-                f"each job: its own /tmp of {self.config.tmp_bytes >> 20} MiB and "
-                f"{self.config.tmp_inodes} files, and /dev/shm; its own IPC namespace; "
-                "all gone with its last process"
+                Msg(
+                    N_(
+                        "each job: its own /tmp of %(mib)s MiB and %(files)s files, and /dev/shm; "
+                        "its own IPC namespace; all gone with its last process"
+                    ),
+                    mib=self.config.tmp_bytes >> 20,
+                    files=self.config.tmp_inodes,
+                )
                 if ok
-                else "no private /tmp without bubblewrap: each job gets a directory of its own"
+                else Msg(
+                    N_("no private /tmp without bubblewrap: each job gets a directory of its own")
+                )
             )
             if ok:
                 self._detect_network(python, check, preexec)
         else:
-            layers.bubblewrap_detail = "bwrap is not installed (Debian package bubblewrap)"
+            layers.bubblewrap_detail = Msg(N_("bwrap is not installed (Debian package bubblewrap)"))
         if not layers.bubblewrap:
             layers.network = "host"
-            layers.network_detail = "no network isolation without bubblewrap"
+            layers.network_detail = Msg(N_("no network isolation without bubblewrap"))
         layers.memory_detail = (
-            f"{self.config.memory_bytes >> 20} MiB of address space per process, "
-            f"at most {self.config.processes} processes per slot "
-            "(a job's tree is bounded by their product)"
+            Msg(
+                N_(
+                    "%(mib)s MiB of address space per process, at most %(n)s processes per slot "
+                    "(a job's tree is bounded by their product)"
+                ),
+                mib=self.config.memory_bytes >> 20,
+                n=self.config.processes,
+            )
             if self.is_root
-            else f"{self.config.memory_bytes >> 20} MiB of address space per process"
+            else Msg(
+                N_("%(mib)s MiB of address space per process"), mib=self.config.memory_bytes >> 20
+            )
         )
         layers.available = True
         if not layers.bubblewrap and not layers.uid_switch:
             layers.insecure = True
-            message = (
-                "neither bubblewrap nor a separate uid is available: scripts would run as the "
-                "app's own user and could read its data directory"
+            message = Msg(
+                N_(
+                    "neither bubblewrap nor a separate uid is available: scripts would run as "
+                    "the app's own user and could read its data directory"
+                )
             )
             if not self.config.insecure_allowed:
                 layers.available = False
@@ -356,15 +378,21 @@ class Sandbox:
             layers.warnings.append(message)
         if layers.network == "host":
             layers.warnings.append(
-                "network: scripts share the host's network (every loopback service, the "
-                "app's own port, the database)"
+                Msg(
+                    N_(
+                        "network: scripts share the host's network (every loopback service, the "
+                        "app's own port, the database)"
+                    )
+                )
             )
         for name, active, detail in (
             ("bubblewrap", layers.bubblewrap, layers.bubblewrap_detail),
             ("seccomp", layers.seccomp, layers.seccomp_detail),
         ):
             if not active:
-                layers.warnings.append(f"{name} layer off: {detail}")
+                layers.warnings.append(
+                    Msg(N_("%(name)s layer off: %(detail)s"), name=name, detail=detail)
+                )
                 log.warning("sandbox layer %s is off: %s", name, detail)
 
     def _detect_network(self, python: str, check: str, preexec) -> None:
@@ -373,9 +401,9 @@ class Sandbox:
         if wanted in ("none", "host"):
             layers.network = wanted
             layers.network_detail = (
-                "loopback of its own only: nothing outside the sandbox is reachable"
+                Msg(N_("loopback of its own only: nothing outside the sandbox is reachable"))
                 if wanted == "none"
-                else "the host's network, unfiltered (FUNCPAD_SANDBOX_NETWORK=host)"
+                else Msg(N_("the host's network, unfiltered (FUNCPAD_SANDBOX_NETWORK=host)"))
             )
             return
         available, pasta = network.pasta_available()
@@ -389,14 +417,18 @@ class Sandbox:
             reason = pasta
         if available:
             layers.network = "internet"
-            layers.network_detail = (
-                "the internet through pasta; the host's loopback, private and link-local "
-                "ranges and the host's own networks are blocked, except connectors' endpoints"
+            layers.network_detail = Msg(
+                N_(
+                    "the internet through pasta; the host's loopback, private and link-local "
+                    "ranges and the host's own networks are blocked, except connectors' endpoints"
+                )
             )
         else:
             layers.network = "none"
-            layers.network_detail = f"internet access is off ({reason}); loopback only"
-            layers.warnings.append(f"network: {layers.network_detail}")
+            layers.network_detail = Msg(
+                N_("internet access is off (%(reason)s); loopback only"), reason=reason
+            )
+            layers.warnings.append(Msg(N_("network: %(detail)s"), detail=layers.network_detail))
             log.warning("sandbox network: %s", layers.network_detail)
 
     def internet_argv(

@@ -4,22 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from webapp.messages import N_, Msg
 
-def N_(message: str) -> str:
-    """Mark a message for translation without translating it here (services have no locale)."""
-    return message
-
-
-class Msg(str):
-    """A parameter of an error message that is itself translatable text (a field's label, a
-    reason with placeholders of its own): the web layer translates it with the message."""
-
-    params: dict[str, Any]
-
-    def __new__(cls, template: str, **params: Any) -> Msg:
-        text = super().__new__(cls, template % params if params else template)
-        text.template, text.params = template, params
-        return text
+__all__ = ["N_", "Msg", "NotFound", "ServiceError"]
 
 
 class ServiceError(Exception):

@@ -31,10 +31,13 @@ def _is_api() -> bool:
 
 
 def translated(value: object) -> object:
-    """``value`` in the page's language when it is a ``Msg``; anything else as it is."""
+    """``value`` in the page's language when it is a ``Msg`` (its parameters too, when they
+    are ``Msg``); anything else as it is."""
     if not isinstance(value, Msg):
         return value
-    return gettext(value.template, **value.params) if value.params else gettext(value.template)
+    if not value.params:
+        return gettext(value.template)
+    return gettext(value.template, **{k: translated(v) for k, v in value.params.items()})
 
 
 def service_error_body(error: ServiceError) -> dict:

@@ -14,6 +14,7 @@ def explorer_messages() -> dict[str, str]:
         "range_24h": _("24 h"),
         "range_7d": _("7 d"),
         "range_custom": _("Custom"),
+        "time": _("Time"),
         "noMeasurements": _(
             "No metrics yet. Write some with DFF.SRC('datakit').write_metric(...)."
         ),

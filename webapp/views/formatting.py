@@ -18,6 +18,8 @@ from typing import Any
 from flask import Flask
 from flask_babel import gettext, lazy_gettext
 
+from webapp.views.errors import translated
+
 # Machine values shown to people: the API keeps the codes, pages show these.
 STATUS_LABELS = {
     "queued": lazy_gettext("queued"),
@@ -33,6 +35,29 @@ ORIGIN_LABELS = {
     "crontab": lazy_gettext("cron job"),
     "manual": lazy_gettext("run now"),
 }
+
+
+ENV_TYPE_LABELS = {
+    "string": lazy_gettext("text"),
+    "password": lazy_gettext("password"),
+    "integer": lazy_gettext("integer"),
+    "float": lazy_gettext("number"),
+    "boolean": lazy_gettext("true/false"),
+    "json": lazy_gettext("JSON"),
+}
+WHERE_LABELS = {
+    "path": lazy_gettext("path"),
+    "query": lazy_gettext("query"),
+    "body": lazy_gettext("body"),
+}
+
+
+def env_type_text(type_: str | None) -> str:
+    return str(ENV_TYPE_LABELS.get(type_ or "", type_ or "—"))
+
+
+def where_text(where: str | None) -> str:
+    return str(WHERE_LABELS.get(where or "", where or ""))
 
 
 def status_text(status: str | None) -> str:
@@ -121,7 +146,10 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(time_text, "time_text")
     app.add_template_filter(duration_text, "duration_text")
     app.add_template_filter(value_text, "value_text")
+    app.add_template_filter(translated, "translated")
     app.add_template_filter(status_text, "status_text")
+    app.add_template_filter(env_type_text, "env_type_text")
+    app.add_template_filter(where_text, "where_text")
     app.add_template_filter(status_level, "status_level")
     app.add_template_filter(origin_text, "origin_text")
     app.add_template_global(log_prefixes, "log_prefixes")
