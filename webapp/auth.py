@@ -185,7 +185,19 @@ def initial_password_file(app: Flask) -> Path:
     return Path(app.config["FUNCPAD_DATA_DIR"]) / INITIAL_PASSWORD_FILE
 
 
+def _first_password_banner() -> dict:
+    """Whether to remind the first admin that they still use the generated password (its file
+    is deleted when they change it)."""
+    pending = (
+        current_user.is_authenticated
+        and current_user.username == "admin"
+        and initial_password_file(current_app).exists()
+    )
+    return {"generated_password_pending": pending}
+
+
 def init_app(app: Flask) -> None:
+    app.context_processor(_first_password_banner)
     app.extensions["funcpad.token_cache"] = TokenCache()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -66,9 +66,7 @@ export function toast(message, kind = "info") {
   setTimeout(() => el.remove(), 4200);
 }
 
+/** A time as every page shows it (`2026-12-02 05:11:03`, UTC): Funcpad.format.time. */
 export function relativeTime(iso) {
-  const date = new Date(iso);
-  return date.toLocaleString(undefined, {
-    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
-  });
+  return window.Funcpad.format.time(iso);
 }

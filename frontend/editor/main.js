@@ -110,6 +110,7 @@ function showScript(script) {
   renderStatus();
   renderList();
   $("status-cursor").textContent = t("lineCol", { line: 1, col: 1 });
+  window.dispatchEvent(new CustomEvent("funcpad:opened", { detail: { scriptId: script.id } }));
   state.funcs = [];
   updatePicker([]);
   runPanel.clear();
@@ -320,6 +321,7 @@ async function publish() {
   panel.destroy();
   if (!published) return;
   toast(t("publishedOk", { n: published.version }), "success");
+  window.dispatchEvent(new CustomEvent("funcpad:published", { detail: { scriptId: s.id } }));
   const fresh = await api("GET", `/scripts/${s.id}`);
   Object.assign(state.script, fresh);
   updateListEntry({ published_version: fresh.published_version, published_md5: fresh.published_md5 });
@@ -446,7 +448,8 @@ function field(label, input, help) {
 }
 
 async function newScript() {
-  const idInput = h("input#new-script-id", { required: true, maxlength: 64, pattern: "[a-z_][a-z0-9_]*", autocomplete: "off" });
+  // No maxlength: a longer id is refused with the server's message, never silently cut.
+  const idInput = h("input#new-script-id", { required: true, pattern: "[a-z_][a-z0-9_]*", autocomplete: "off", spellcheck: "false" });
   const titleInput = h("input#new-script-title", { required: true, maxlength: 200 });
   const descInput = h("textarea#new-script-description", { rows: 2 });
   const errorBox = h("div.alert.alert-error", { hidden: true });
@@ -566,6 +569,24 @@ async function deleteScript() {
 
 $("btn-settings").addEventListener("click", scriptSettings);
 
+// --- the example set and the guided first run ---------------------------------------------------
+
+async function startWithExamples() {
+  const button = $("btn-examples");
+  button.disabled = true;
+  try {
+    const installed = await api("POST", "/examples");
+    window.Funcpad.startGuide();
+    await loadList();
+    await openScript(installed.open, true);
+  } catch (error) {
+    toast(error.message, "error");
+  }
+  button.disabled = false;
+}
+
+$("btn-examples").addEventListener("click", startWithExamples);
+
 // --- running ---------------------------------------------------------------------------------
 
 const runPanel = new RunPanel({
@@ -643,7 +664,10 @@ async function runSelected() {
   $("btn-run").hidden = true;
   $("btn-stop").hidden = false;
   try {
-    await runPanel.run(state.script.id, func, kwargs);
+    const result = await runPanel.run(state.script.id, func, kwargs);
+    window.dispatchEvent(new CustomEvent("funcpad:ran", {
+      detail: { scriptId: state.script.id, status: result ? result.status : "failure" },
+    }));
   } finally {
     $("btn-run").hidden = false;
     $("btn-stop").hidden = true;

@@ -46,7 +46,7 @@ async function loadMeasurements() {
         "data-measurement": m.measurement,
         onclick: (event) => { event.preventDefault(); selectMeasurement(m.measurement); },
       }, h("span", { class: "measurement-name" }, m.measurement),
-      h("span", { class: "muted small" }, t("fieldsCount", { n: m.fields.length })))));
+      h("span", { class: "muted small" }, (m.fields.length === 1 ? t("fieldsOne") : t("fieldsCount", { n: m.fields.length }))))));
   }
   await selectMeasurement(state.measurement, true);
 }

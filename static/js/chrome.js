@@ -229,7 +229,10 @@
     if (box) box.textContent = message || "";
   }
 
-  window.Funcpad = { confirm: confirmDialog, notify, notifyNext, format, parseJsonObject, fieldError };
+  window.Funcpad = {
+    confirm: confirmDialog, notify, notifyNext, format, parseJsonObject, fieldError,
+    startGuide: () => startGuide(),
+  };
 
   const root = document.documentElement;
   const toggle = document.getElementById("theme-toggle");
@@ -275,6 +278,93 @@
       form.requestSubmit(event.submitter || undefined);
     });
   });
+
+  // --- the guided first run ------------------------------------------------------------------
+  // State in localStorage ("funcpad.guide": {active, done: {step: true}}); a step is ticked
+  // when this page shows it done, or when the editor reports a run or a publish.
+  const guideNode = document.getElementById("guide-data");
+  const guide = guideNode ? JSON.parse(guideNode.textContent) : null;
+  const GUIDE_KEY = "funcpad.guide";
+  const guideState = () => JSON.parse(localStorage.getItem(GUIDE_KEY) || '{"active": false, "done": {}}');
+  const saveGuide = (state) => localStorage.setItem(GUIDE_KEY, JSON.stringify(state));
+
+  function startGuide() {
+    saveGuide({ active: true, done: {} });
+    drawGuide();
+  }
+
+  function tick(step) {
+    const state = guideState();
+    if (!state.active || state.done[step]) return;
+    state.done[step] = true;
+    saveGuide(state);
+    drawGuide();
+  }
+
+  function drawGuide() {
+    document.getElementById("guide")?.remove();
+    const state = guideState();
+    if (!guide || !state.active) return;
+    const box = document.createElement("aside");
+    box.id = "guide";
+    box.className = "guide";
+    box.setAttribute("aria-label", guide.title);
+    const head = document.createElement("div");
+    head.className = "guide-head";
+    const count = guide.steps.filter((step) => state.done[step.id]).length;
+    const title = document.createElement("strong");
+    title.textContent = `${guide.title} · ${count}/${guide.steps.length}`;
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "flash-close";
+    close.id = "guide-close";
+    close.setAttribute("aria-label", guide.close);
+    close.textContent = "✕";
+    close.addEventListener("click", () => { saveGuide({ ...guideState(), active: false }); drawGuide(); });
+    head.append(title, close);
+    const list = document.createElement("ol");
+    let next = null;
+    for (const step of guide.steps) {
+      const item = document.createElement("li");
+      item.dataset.step = step.id;
+      const done = Boolean(state.done[step.id]);
+      if (done) item.className = "done";
+      else if (!next) { next = step; item.className = "next"; }
+      const link = document.createElement("a");
+      link.href = step.href;
+      link.textContent = step.text;
+      item.append(link);
+      list.append(item);
+    }
+    box.append(head, list);
+    if (!next) {
+      const all = document.createElement("p");
+      all.className = "guide-done";
+      all.textContent = guide.done;
+      box.append(all);
+    }
+    document.body.append(box);
+  }
+
+  if (guide) {
+    const path = location.pathname;
+    if (path === `/scripts/${guide.script}`) tick("open");
+    if (path === "/metrics") tick("metrics");
+    if (path === "/logs") tick("logs");
+    if (path === "/crontab" && document.querySelector(`tr[data-func="${CSS.escape(guide.func)}"]`)) {
+      tick("cron");
+    }
+    window.addEventListener("funcpad:ran", (event) => {
+      if (event.detail.scriptId === guide.script && event.detail.status === "success") tick("run");
+    });
+    window.addEventListener("funcpad:opened", (event) => {
+      if (event.detail.scriptId === guide.script) tick("open");
+    });
+    window.addEventListener("funcpad:published", (event) => {
+      if (event.detail.scriptId === guide.script) tick("publish");
+    });
+    drawGuide();
+  }
 
   const pending = sessionStorage.getItem("funcpad.next-message");
   if (pending) {

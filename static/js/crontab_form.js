@@ -188,6 +188,9 @@
     $("job-crontab").readOnly = Boolean(fixed);
     preview();
   } else {
+    // ?func=<id> (the guided first run's link) picks the function.
+    const wanted = new URLSearchParams(location.search).get("func");
+    if (wanted && funcById[wanted]) $("job-func").value = wanted;
     fillKwargs();
     syncSimple();
   }

@@ -93,6 +93,8 @@ def message_strings(blob_id: str, text: str) -> list[str]:
         data = {"messages": data.get("messages", {}), "phrases": data.get("editorPhrases", {})}
     elif blob_id == "crontab-form-data":
         data = data.get("messages", {})
+    elif blob_id == "guide-data":  # ids and links are not text
+        data = [data["title"], data["done"], data["close"], *(s["text"] for s in data["steps"])]
     out: list[str] = []
     stack = [data]
     while stack:

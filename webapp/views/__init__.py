@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
         env_pages,
         errors,
         explorer_pages,
+        first_run,
         formatting,
         health,
         i18n_pages,
@@ -30,6 +31,7 @@ def init_app(app: Flask) -> None:
     bodies.init_app(app)
     security_headers.init_app(app)
     formatting.init_app(app)
+    first_run.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(session_pages.bp)
     app.register_blueprint(pages.bp)

@@ -19,6 +19,7 @@ def explorer_messages() -> dict[str, str]:
             "No metrics yet. Write some with DFF.SRC('datakit').write_metric(...)."
         ),
         "fieldsCount": _("%(n)s fields"),
+        "fieldsOne": _("1 field"),
         "noData": _("No points in this time range."),
         "noLogs": _("No logs match."),
         "allSources": _("All sources"),

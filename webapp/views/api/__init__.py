@@ -8,6 +8,7 @@ from webapp.views.api import (  # noqa: E402,F401  (routes register on import)
     connectors,
     crontab,
     env_vars,
+    examples,
     openapi,
     points,
     runs,

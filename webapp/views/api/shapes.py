@@ -52,6 +52,12 @@ class Script(ScriptSummary):
     created_by: str | None
 
 
+class ExamplesInstalled(Shape):
+    created: list[str] = Field(description=N_("The scripts made now (existing ones are kept)."))
+    scripts: list[str]
+    open: str = Field(description=N_("The script the guided first run opens."))
+
+
 class DraftSaved(Shape):
     draft_md5: str
     draft_updated_at: datetime
