@@ -35,6 +35,11 @@ def test_a_new_user_follows_the_guide_from_examples_to_metrics_and_logs(
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto("/login")
+        # The first-start hint names the password file; it wraps between words, not inside.
+        hint = page.locator(".hint")
+        expect(hint.locator("code")).to_contain_text("initial_admin_password")
+        assert hint.evaluate("el => getComputedStyle(el).wordBreak") != "break-all"
+        assert hint.evaluate("el => getComputedStyle(el).overflowWrap") == "break-word"
         page.fill("#username", "admin")
         page.fill("#password", password)
         page.click("#login-submit")
