@@ -5,32 +5,36 @@ import { pythonLanguage } from "@codemirror/lang-python";
 import { Decoration, EditorView } from "@codemirror/view";
 import { StateEffect, StateField } from "@codemirror/state";
 import { api } from "./api.js";
+import { bootData, t } from "./i18n.js";
 
 const LINT_DELAY_MS = 400;
 
-const DFF_MEMBERS = [
-  { label: "API", type: "function", detail: "(title, category='general', tags=None, timeout=None, ...)", info: "Decorator: publish this function (title required)." },
-  { label: "SRC", type: "function", detail: "(connector_id, **overrides)", info: "The helper object of a connector, e.g. DFF.SRC('datakit')." },
-  { label: "CONN", type: "function", detail: "(connector_id, **overrides)", info: "Alias of DFF.SRC." },
-  { label: "ENV", type: "function", detail: "(name)", info: "An environment variable, type-cast; None when missing." },
-];
+// DFF.* and the DataKit helper's methods, with signatures and words from the SDK's own
+// docstrings (webapp/views/script_reference.py), each linking its entry on the Script API page.
+function completionOptions(items, type) {
+  return items.map((item) => ({
+    label: item.label,
+    type,
+    detail: item.detail,
+    info: () => {
+      const box = document.createElement("div");
+      box.className = "completion-doc";
+      const text = document.createElement("p");
+      text.textContent = item.info;
+      const link = document.createElement("a");
+      link.href = `/docs/scripts#${encodeURIComponent(item.docs)}`;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.className = "completion-docs-link";
+      link.textContent = t("openDocs");
+      box.append(text, link);
+      return box;
+    },
+  }));
+}
 
-const DATAKIT_METHODS = [
-  ["write_metric", "(measurement, tags=None, fields=None, timestamp=None, headers=None)", "POST /v1/write/metric"],
-  ["write_point", "(measurement, tags=None, fields=None, timestamp=None, headers=None)", "Alias of write_metric."],
-  ["write_metrics", "(data, headers=None)", "Many points: [{measurement, tags, fields, timestamp}]"],
-  ["write_metric_many", "(data, headers=None)", "Alias of write_metrics."],
-  ["write_points", "(data, headers=None)", "Alias of write_metrics."],
-  ["write_logging", "(measurement, tags=None, fields=None, timestamp=None, headers=None)", "POST /v1/write/logging"],
-  ["write_logging_many", "(data, headers=None)", "Many log lines."],
-  ["write_loggings", "(data, headers=None)", "Alias of write_logging_many."],
-  ["write_by_category", "(category, measurement, tags=None, fields=None, timestamp=None)", "POST /v1/write/<category>"],
-  ["write_by_category_many", "(category, data)", "Many points of one category."],
-  ["post_line_protocol", "(path, points, query=None, headers=None)", "POST line protocol to any path."],
-  ["post_json", "(path, obj, query=None, headers=None)", "POST JSON to any path."],
-  ["get", "(path, query=None, headers=None)", "GET any path, e.g. /v1/ping."],
-  ["query", "(dql, ...)", "POST /v1/query/raw"],
-].map(([label, detail, info]) => ({ label, type: "method", detail, info }));
+const DFF_MEMBERS = completionOptions(bootData.completions?.dff || [], "function");
+const DATAKIT_METHODS = completionOptions(bootData.completions?.datakit || [], "method");
 
 /** Variables assigned from DFF.SRC(...) / DFF.CONN(...) in the document. */
 function helperVariables(text) {

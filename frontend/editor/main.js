@@ -65,7 +65,8 @@ function renderList() {
         "data-id": script.id,
         onclick: (event) => { event.preventDefault(); openScript(script.id, true); },
       },
-      h("span.script-item-main", {},
+      // Titles and ids are the users' data: shown as they are, in any language.
+      h("span.script-item-main.data", { translate: "no" },
         h("span.script-item-title", {}, script.title),
         h("span.script-item-id", {}, script.id)),
       h("span.script-item-meta", {},

@@ -157,6 +157,7 @@ def test_every_page_and_message_is_in_chinese(page):
         "/settings/sessions",
         "/settings/password",
         "/api-docs",
+        "/docs/scripts",
         "/nothing-here",
     ]
     for path in pages:

@@ -60,6 +60,7 @@ def test_every_page_runs_under_the_csp_without_a_violation(page, live_server):
         ("/settings/sessions", "#sessions-table"),
         ("/settings/password", "main"),
         ("/api-docs", "#create_script"),
+        ("/docs/scripts", "[id='DFF.API']"),
     ):
         visit(path, ready)
     # The scripts moved out of the pages still work: a filter applies on change, a connector

@@ -48,6 +48,12 @@ class DataKitError(RuntimeError):
 
 
 class DataKit:
+    """What DFF.SRC("datakit") returns: writes points to a DataKit agent and calls its API.
+
+    Every method returns (status_code, data): the HTTP status and the decoded answer. A failed
+    request raises DataKitError, unless the connector has raise_for_status=False.
+    """
+
     def __init__(
         self,
         url: str | None = None,
@@ -166,6 +172,20 @@ class DataKit:
         query: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> tuple[int, Any]:
+        """GET any path of the agent's API.
+
+        Args:
+            path: A path such as "/v1/ping".
+            query: Query-string arguments.
+            headers: Extra HTTP headers.
+        Returns:
+            (status_code, data).
+        Raises:
+            DataKitError: The request failed (after retries on connection errors, 429, 5xx).
+        Example:
+            status, data = DFF.SRC("datakit").get("/v1/ping")
+            print(data["content"]["version"])
+        """
         return self._request("GET", path, query=query, headers=headers)
 
     def post_json(
@@ -175,6 +195,20 @@ class DataKit:
         query: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> tuple[int, Any]:
+        """POST a JSON body to any path of the agent's API.
+
+        Args:
+            path: The path.
+            obj: Anything json.dumps accepts.
+            query: Query-string arguments.
+            headers: Extra HTTP headers.
+        Returns:
+            (status_code, data).
+        Raises:
+            DataKitError: The request failed.
+        Example:
+            DFF.SRC("datakit").post_json("/v1/write/logging?dry=1", [])
+        """
         body = json.dumps(obj, ensure_ascii=False).encode("utf-8")
         return self._request(
             "POST",
@@ -191,7 +225,21 @@ class DataKit:
         query: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> tuple[int, Any]:
-        """POST points (dicts, or already-encoded text) to any path, in batches."""
+        """POST points to any path as line protocol, in batches (1000 points per request).
+
+        Args:
+            path: The path, e.g. "/v1/write/metric".
+            points: Dicts {measurement, tags, fields, timestamp}, or line protocol text.
+            query: Query-string arguments.
+            headers: Extra HTTP headers.
+        Returns:
+            (status_code, data) of the last batch.
+        Raises:
+            ValueError: A point is not valid (checked before anything is sent), or none given.
+            DataKitError: A request failed.
+        Example:
+            DFF.SRC("datakit").post_line_protocol("/v1/write/metric", "cpu,host=a usage=1.5")
+        """
         if isinstance(points, str):
             lines = [line for line in points.split("\n") if line.strip()]
         else:
@@ -220,6 +268,23 @@ class DataKit:
         data: Iterable[Mapping[str, Any]],
         headers: Mapping[str, str] | None = None,
     ) -> tuple[int, Any]:
+        """Write many points of one category (metric, logging, object, keyevent, ...).
+
+        Args:
+            category: One of metric, logging, object, custom_object, keyevent, network,
+                tracing, rum, security.
+            data: A list of dicts {measurement, tags, fields, timestamp}.
+            headers: Extra HTTP headers.
+        Returns:
+            (status_code, data).
+        Raises:
+            ValueError: An unknown category or an invalid point.
+            DataKitError: The request failed.
+        Example:
+            DFF.SRC("datakit").write_by_category_many("object", [
+                {"measurement": "host", "tags": {"name": "web-1"}, "fields": {"cpus": 8}},
+            ])
+        """
         if category not in CATEGORIES:
             raise ValueError(f"unknown category {category!r}; use one of {', '.join(CATEGORIES)}")
         if isinstance(data, Mapping):
@@ -230,23 +295,108 @@ class DataKit:
     def write_by_category(
         self, category: str, measurement: str, tags=None, fields=None, timestamp=None, headers=None
     ) -> tuple[int, Any]:
+        """Write one point of a category.
+
+        Args:
+            category: metric, logging, object, ... (see write_by_category_many).
+            measurement: The measurement (for logging: the source).
+            tags: A dict of tag names and string values.
+            fields: A dict of field names and values (numbers, strings, booleans).
+            timestamp: Seconds, milliseconds or nanoseconds since the epoch; now when left out.
+            headers: Extra HTTP headers.
+        Returns:
+            (status_code, data).
+        Raises:
+            ValueError: The point is not valid.
+            DataKitError: The request failed.
+        Example:
+            DFF.SRC("datakit").write_by_category("keyevent", "deploy", fields={"title": "v2"})
+        """
         point = {"measurement": measurement, "tags": tags, "fields": fields, "timestamp": timestamp}
         return self.write_by_category_many(category, [point], headers)
 
     def write_metric(
         self, measurement: str, tags=None, fields=None, timestamp=None, headers=None
     ) -> tuple[int, Any]:
+        """Write one metric point. write_point is the same method.
+
+        Args:
+            measurement: The measurement, e.g. "cpu".
+            tags: A dict of tag names and string values.
+            fields: A dict of field names and values (numbers, strings, booleans).
+            timestamp: Seconds, milliseconds or nanoseconds since the epoch; now when left out.
+            headers: Extra HTTP headers.
+        Returns:
+            (status_code, data).
+        Raises:
+            ValueError: The point is not valid (e.g. no fields).
+            DataKitError: The request failed.
+        Example:
+            datakit = DFF.SRC("datakit")
+            datakit.write_metric("cpu", tags={"host": "web-1"}, fields={"usage": 12.5})
+        """
         return self.write_by_category("metric", measurement, tags, fields, timestamp, headers)
 
     def write_metrics(self, data, headers=None) -> tuple[int, Any]:
+        """Write many metric points at once. write_metric_many and write_points are the same.
+
+        Args:
+            data: A list of dicts {measurement, tags, fields, timestamp}.
+            headers: Extra HTTP headers.
+        Returns:
+            (status_code, data).
+        Raises:
+            ValueError: A point is not valid.
+            DataKitError: A request failed.
+        Example:
+            DFF.SRC("datakit").write_metrics([
+                {"measurement": "cpu", "tags": {"host": "a"}, "fields": {"usage": 1}},
+                {"measurement": "cpu", "tags": {"host": "b"}, "fields": {"usage": 2}},
+            ])
+        """
         return self.write_by_category_many("metric", data, headers)
 
     def write_logging(
         self, measurement: str, tags=None, fields=None, timestamp=None, headers=None
     ) -> tuple[int, Any]:
+        """Write one log line: the measurement is its source, fields["message"] its text.
+
+        A "status" tag (info, warning, error, ...) sets its level on the Logs page.
+
+        Args:
+            measurement: The source, e.g. "my_collector".
+            tags: A dict of tag names and string values.
+            fields: A dict with at least "message".
+            timestamp: Seconds, milliseconds or nanoseconds since the epoch; now when left out.
+            headers: Extra HTTP headers.
+        Returns:
+            (status_code, data).
+        Raises:
+            ValueError: The line is not valid.
+            DataKitError: The request failed.
+        Example:
+            DFF.SRC("datakit").write_logging(
+                "my_collector", tags={"status": "warning"}, fields={"message": "disk 91% full"}
+            )
+        """
         return self.write_by_category("logging", measurement, tags, fields, timestamp, headers)
 
     def write_logging_many(self, data, headers=None) -> tuple[int, Any]:
+        """Write many log lines at once. write_loggings is the same method.
+
+        Args:
+            data: A list of dicts {measurement, tags, fields, timestamp}.
+            headers: Extra HTTP headers.
+        Returns:
+            (status_code, data).
+        Raises:
+            ValueError: A line is not valid.
+            DataKitError: A request failed.
+        Example:
+            DFF.SRC("datakit").write_logging_many([
+                {"measurement": "app", "fields": {"message": "started"}},
+            ])
+        """
         return self.write_by_category_many("logging", data, headers)
 
     write_point = write_metric
@@ -255,9 +405,29 @@ class DataKit:
     write_loggings = write_logging_many
 
     def query(self, dql: str, **options: Any) -> tuple[int, Any]:
+        """Run a DQL query through the agent (POST /v1/query/raw).
+
+        A real agent forwards it to Guance; the embedded receiver cannot run DQL and answers
+        with an error saying so.
+
+        Args:
+            dql: The query, e.g. "M::cpu LIMIT 10".
+            options: Further fields of the query (time_range, limit, ...).
+        Returns:
+            (status_code, data).
+        Raises:
+            DataKitError: The request failed.
+        Example:
+            status, data = DFF.SRC("datakit").query("M::cpu LIMIT 10")
+        """
         return self.post_json("/v1/query/raw", {"queries": [{"query": dql, **options}]})
 
     def close(self) -> None:
+        """Close the helper's keep-alive connections (done for you when the run ends).
+
+        Example:
+            DFF.SRC("datakit").close()
+        """
         if self._session is not None:
             self._session.close()
             self._session = None

@@ -27,8 +27,20 @@ KNOWN_API_OPTIONS = (
 )
 
 
+# The variables every script sees besides DFF (documented on the Script API page).
+BUILTIN_VARIABLES = {
+    "_DFF_FUNC_ID": "The id of the function being run, <script_id>.<name>; None at the top level.",
+    "_DFF_ORIGIN": "Why the code runs: debug (the editor), api, crontab, manual or publish.",
+    "_DFF_TRIGGER_TIME": "The time the run was due, as a Unix timestamp (cron jobs).",
+    "_DFF_CRON_EXPR": "The cron expression of the job that started the run, or None.",
+}
+
+# DFFNamespace's members that are for the platform, not for scripts.
+INTERNAL_MEMBERS = ("exported", "password_values")
+
+
 class ConnectorNotFound(LookupError):
-    pass
+    """DFF.SRC was given an id that no connector has, or a type scripts cannot open."""
 
 
 def _json_safe(value: Any) -> Any:
@@ -84,7 +96,28 @@ class DFFNamespace:
         timeout: int | None = None,
         **options: Any,
     ) -> Callable[[Callable], Callable]:
-        """Mark a function as published: ``@DFF.API('Title', category=..., timeout=...)``."""
+        """Publish the function below it: an id of its own, callable over HTTP and by cron jobs.
+
+        Only functions with this decorator are published; the others stay helpers of the script.
+        Their arguments become the call's kwargs (defaults are shown in the editor and cron form).
+
+        Args:
+            title: What the function does, shown in lists (required).
+            category: A group name for lists; "general" when left out.
+            tags: A list of short strings.
+            timeout: Seconds a run may take, 1-3600 (default 30 for calls and cron jobs).
+            options: DataFlux Func's other options are accepted (cache_result, fixed_crontab,
+                is_hidden, ...); unknown ones are kept and ignored.
+        Returns:
+            The function itself, unchanged.
+        Raises:
+            TypeError: No title, or tags that are not a list.
+            ValueError: A timeout outside 1-3600.
+        Example:
+            @DFF.API("Collect disk usage", category="ops", timeout=60)
+            def collect(path="/"):
+                return {"path": path}
+        """
         if not isinstance(title, str) or not title.strip():
             raise TypeError("DFF.API needs a title, e.g. @DFF.API('Collect disk usage')")
         if timeout is not None and (
@@ -121,7 +154,23 @@ class DFFNamespace:
     # --- DFF.SRC / DFF.CONN ---------------------------------------------------------------
 
     def SRC(self, connector_id: str, **overrides: Any) -> Any:
-        """The helper object of a connector configured in the UI (``overrides`` win)."""
+        """The helper object of a connector configured on the Connectors page.
+
+        For a DataKit connector, a DataKit helper (below) set up with the connector's address,
+        token and source. Keyword arguments override the connector's settings for this call.
+        DFF.CONN is the same function.
+
+        Args:
+            connector_id: The connector's id, e.g. "datakit".
+            overrides: Settings to use instead of the connector's, e.g. timeout=30.
+        Returns:
+            The helper object.
+        Raises:
+            ConnectorNotFound: No connector has that id, or its type cannot be used here.
+        Example:
+            datakit = DFF.SRC("datakit")
+            status, data = datakit.get("/v1/ping")
+        """
         config = self._connectors.get(connector_id)
         if config is None:
             raise ConnectorNotFound(f"connector not found: {connector_id!r}")
@@ -138,7 +187,19 @@ class DFFNamespace:
     # --- DFF.ENV --------------------------------------------------------------------------
 
     def ENV(self, name: str) -> Any:
-        """An environment variable configured in the UI, already type-cast; None when missing."""
+        """An environment variable from the Env variables page, already converted to its type.
+
+        integer, float and boolean variables come back as int, float and bool, json ones as
+        the parsed value; password values are masked as ***** in run logs.
+
+        Args:
+            name: The variable's name.
+        Returns:
+            The value, or None when there is no such variable.
+        Example:
+            url = DFF.ENV("EXAMPLE_URL")
+            retries = DFF.ENV("RETRIES") or 3
+        """
         entry = self._env.get(name)
         return None if entry is None else entry.get("value")
 

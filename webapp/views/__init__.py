@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
         health,
         i18n_pages,
         pages,
+        script_docs_pages,
         security_headers,
         session_pages,
         settings,
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(crontab_pages.bp)
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(api_docs_pages.bp)
+    app.register_blueprint(script_docs_pages.bp)
     app.register_blueprint(i18n_pages.bp)
     app.register_blueprint(api)
     openapi.init_app(app)

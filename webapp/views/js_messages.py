@@ -100,6 +100,7 @@ def js_messages() -> dict[str, str]:
         "taskId": _("Task %(id)s"),
         "noFunctions": _("(no functions)"),
         "fixArguments": _("Fix the arguments above, then run again."),
+        "openDocs": _("Open docs"),
     }
 
 

@@ -1,11 +1,21 @@
 """The editor pages (the script list lives in the editor's sidebar)."""
 
 from flask import Blueprint, redirect, render_template, url_for
+from flask_babel import gettext
 
 from webapp.services.scripts import SCRIPT_ID_RE
+from webapp.views import script_reference
 from webapp.views.js_messages import editor_phrases, js_messages
 
 bp = Blueprint("pages", __name__)
+
+
+def _completions() -> dict:
+    """DFF.* and DataKit completions from the SDK's reference, explained in the user's words."""
+    return {
+        group: [{**item, "info": gettext(item["info"]) if item["info"] else ""} for item in items]
+        for group, items in script_reference.completions().items()
+    }
 
 
 @bp.get("/")
@@ -23,5 +33,6 @@ def editor(script_id: str | None = None):
         script_id=script_id,
         messages=js_messages(),
         editor_phrases=editor_phrases(),
+        completions=_completions(),
         active_nav="scripts",
     )

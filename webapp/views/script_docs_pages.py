@@ -1,0 +1,47 @@
+"""The Script API page: what scripts can use, read from the SDK (``script_reference``)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_babel import gettext, lazy_gettext
+
+from webapp.views import script_reference
+
+bp = Blueprint("script_docs", __name__)
+
+SECTION_TITLES = {
+    "dff": lazy_gettext("The DFF object"),
+    "variables": lazy_gettext("Built-in variables"),
+    "datakit": lazy_gettext("The DataKit helper"),
+    "errors": lazy_gettext("Errors"),
+}
+SECTION_INTROS = {
+    "dff": lazy_gettext("Every script has DFF without importing anything, as in DataFlux Func."),
+    "variables": lazy_gettext("Set for every run, next to DFF."),
+    "datakit": lazy_gettext("What DFF.SRC('datakit') returns."),
+    "errors": lazy_gettext("What a script may catch."),
+}
+
+
+def _say(text: str) -> str:
+    return gettext(text) if text else text
+
+
+@bp.get("/docs/scripts")
+def index():
+    sections = script_reference.reference()
+    for section in sections:
+        for entry in section.entries:
+            entry.summary = _say(entry.summary)
+            entry.paragraphs = [_say(p) for p in entry.paragraphs]
+            entry.returns = _say(entry.returns)
+            entry.args = [(name, _say(text)) for name, text in entry.args]
+            entry.raises = [(name, _say(text)) for name, text in entry.raises]
+    return render_template(
+        "script_docs.html",
+        sections=sections,
+        titles=SECTION_TITLES,
+        intros=SECTION_INTROS,
+        anchors={e.anchor for s in sections for e in s.entries},
+        active_nav="scripts",
+    )

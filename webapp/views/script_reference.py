@@ -1,0 +1,219 @@
+"""The Script API reference, read from the SDK itself: signatures by ``inspect``, the words
+from docstrings (summary, paragraphs, Args/Returns/Raises/Example sections).
+
+The Script API page, the editor's completions and the translation catalogue all come from
+here, so none can drift from the code: ``tests/views/test_script_docs.py`` fails when a public
+SDK member has no entry (or no example), and when ``script_reference_texts.py`` (the docs'
+prose, marked for translation; regenerate with ``python -m webapp.views.script_reference``)
+is not current.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from webapp.sdk import datakit, dff
+
+SECTION_NAMES = ("Args", "Returns", "Raises", "Example")
+
+
+@dataclass
+class Entry:
+    anchor: str
+    name: str
+    kind: str  # function, method, variable, error
+    signature: str = ""
+    summary: str = ""
+    paragraphs: list[str] = field(default_factory=list)
+    args: list[tuple[str, str]] = field(default_factory=list)
+    returns: str = ""
+    raises: list[tuple[str, str]] = field(default_factory=list)
+    example: str = ""
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Section:
+    key: str
+    entries: list[Entry]
+
+
+def _joined(lines: list[str]) -> str:
+    return " ".join(line.strip() for line in lines if line.strip())
+
+
+def _pairs(lines: list[str]) -> list[tuple[str, str]]:
+    """``name: text`` items, continuation lines indented under them."""
+    pairs: list[tuple[str, list[str]]] = []
+    for line in lines:
+        match = re.match(r"^(\w[\w.]*):\s*(.*)$", line.strip())
+        if match and not line.startswith(" " * 4):
+            pairs.append((match.group(1), [match.group(2)]))
+        elif pairs:
+            pairs[-1][1].append(line)
+    return [(name, _joined(text)) for name, text in pairs]
+
+
+def parse_docstring(doc: str | None) -> dict:
+    """Summary, paragraphs and sections of a Google-style docstring."""
+    lines = inspect.cleandoc(doc or "").splitlines()
+    parts: dict[str, list[str]] = {"": []}
+    current = ""
+    for line in lines:
+        heading = line.strip().rstrip(":")
+        if line.strip().endswith(":") and heading in SECTION_NAMES and not line.startswith(" "):
+            current = heading
+            parts[current] = []
+            continue
+        parts[current].append(line[4:] if current and line.startswith("    ") else line)
+    paragraphs = [_joined(p.splitlines()) for p in "\n".join(parts[""]).split("\n\n")]
+    paragraphs = [p for p in paragraphs if p]
+    return {
+        "summary": paragraphs[0] if paragraphs else "",
+        "paragraphs": paragraphs[1:],
+        "args": _pairs(parts.get("Args", [])),
+        "returns": _joined(parts.get("Returns", [])),
+        "raises": _pairs(parts.get("Raises", [])),
+        "example": "\n".join(parts.get("Example", [])).strip("\n"),
+    }
+
+
+def _signature(func) -> str:
+    """``(measurement, tags=None, ...)``: without self and annotations, as users call it."""
+    signature = inspect.signature(func)
+    params = [
+        p.replace(annotation=inspect.Parameter.empty)
+        for name, p in signature.parameters.items()
+        if name != "self"
+    ]
+    return str(signature.replace(parameters=params, return_annotation=inspect.Signature.empty))
+
+
+def _entry(anchor: str, name: str, kind: str, obj, aliases: list[str]) -> Entry:
+    parsed = parse_docstring(inspect.getdoc(obj))
+    signature = _signature(obj) if callable(obj) and kind != "error" else ""
+    return Entry(anchor, name, kind, signature, aliases=aliases, **parsed)
+
+
+def public_members(cls) -> dict[str, object]:
+    """The public callables of a class (aliases included), in source order."""
+    return {
+        name: value
+        for name, value in vars(cls).items()
+        if not name.startswith("_") and callable(value) and name not in dff.INTERNAL_MEMBERS
+    }
+
+
+def _with_aliases(members: dict[str, object]) -> list[tuple[str, object, list[str]]]:
+    """One (name, function, aliases) per distinct function: ``CONN = SRC`` is SRC's alias."""
+    seen: dict[int, tuple[str, object, list[str]]] = {}
+    for name, value in members.items():
+        if id(value) in seen:
+            seen[id(value)][2].append(name)
+        else:
+            seen[id(value)] = (name, value, [])
+    return list(seen.values())
+
+
+def reference() -> list[Section]:
+    dff_entries = [
+        _entry(f"DFF.{name}", f"DFF.{name}", "function", value, [f"DFF.{a}" for a in aliases])
+        for name, value, aliases in _with_aliases(public_members(dff.DFFNamespace))
+    ]
+    variables = [
+        Entry(name, name, "variable", summary=text) for name, text in dff.BUILTIN_VARIABLES.items()
+    ]
+    helper = [_entry("datakit", "DataKit", "class", datakit.DataKit, [])]
+    helper[0].signature = ""
+    helper += [
+        _entry(f"datakit.{name}", f".{name}", "method", value, [f".{a}" for a in aliases])
+        for name, value, aliases in _with_aliases(public_members(datakit.DataKit))
+    ]
+    errors = [
+        _entry(cls.__name__, cls.__name__, "error", cls, [])
+        for cls in (dff.ConnectorNotFound, datakit.DataKitError)
+    ]
+    return [
+        Section("dff", dff_entries),
+        Section("variables", variables),
+        Section("datakit", helper),
+        Section("errors", errors),
+    ]
+
+
+def undocumented(*classes) -> list[str]:
+    """Public members of ``classes`` (default: DFF and the DataKit helper) that lack a summary
+    or an example: the page would have nothing useful to say about them."""
+    missing = []
+    for cls in classes or (dff.DFFNamespace, datakit.DataKit):
+        for name, value in public_members(cls).items():
+            parsed = parse_docstring(inspect.getdoc(value))
+            if not parsed["summary"] or not parsed["example"]:
+                missing.append(f"{cls.__name__}.{name}")
+    return missing
+
+
+def texts() -> list[str]:
+    """Every piece of prose on the page (names, signatures and examples are code)."""
+    out: list[str] = []
+    for section in reference():
+        for entry in section.entries:
+            out += [entry.summary, *entry.paragraphs, entry.returns]
+            out += [text for _name, text in entry.args + entry.raises]
+    return list(dict.fromkeys(t for t in out if t))
+
+
+def completions() -> dict[str, list[dict[str, str]]]:
+    """What the editor completes after ``DFF.`` and after a DataKit helper, with the docs'
+    anchor of each."""
+    sections = {s.key: s for s in reference()}
+
+    def items(section: str, prefix: str) -> list[dict[str, str]]:
+        out = []
+        for entry in sections[section].entries:
+            if entry.kind == "class":
+                continue
+            for name in [entry.name, *entry.aliases]:
+                out.append(
+                    {
+                        "label": name.removeprefix(prefix),
+                        "detail": entry.signature,
+                        "info": entry.summary,
+                        "docs": entry.anchor,
+                    }
+                )
+        return out
+
+    return {"dff": items("dff", "DFF."), "datakit": items("datakit", ".")}
+
+
+TEXTS_FILE = Path(__file__).with_name("script_reference_texts.py")
+
+
+def texts_module() -> str:
+    lines = [
+        '"""The Script API page\'s prose, marked for translation. Generated from the SDK\'s',
+        "docstrings by ``python -m webapp.views.script_reference``: do not edit by hand.",
+        '"""',
+        "",
+        "from webapp.messages import N_",
+        "",
+        "TEXTS = (",
+    ]
+    lines += [f"    N_({text!r})," for text in texts()]
+    lines.append(")")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    import subprocess
+    import sys
+
+    TEXTS_FILE.write_text(texts_module(), encoding="utf-8")
+    ruff = Path(sys.executable).with_name("ruff")
+    if ruff.exists():
+        subprocess.run([str(ruff), "format", "-q", str(TEXTS_FILE)], check=False)
+    print(f"wrote {TEXTS_FILE} ({len(texts())} texts)")
