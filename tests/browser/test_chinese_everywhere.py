@@ -44,6 +44,23 @@ KEEP = {
     "KiB",
     "GiB",
 }
+PAGES_WITHOUT_IDS = [
+    "/scripts",
+    "/env-vars",
+    "/connectors",
+    "/metrics",
+    "/logs",
+    "/crontab",
+    "/crontab/new",
+    "/tasks",
+    "/admin/sandbox",
+    "/settings/tokens",
+    "/settings/sessions",
+    "/settings/password",
+    "/api-docs",
+    "/docs/scripts",
+    "/nothing-here",
+]
 VISIBLE_TEXT = """() => {
   const skip = "code, pre, kbd, script, style, .cm-content, .cm-gutters, [translate=no], " +
     "select option, .data";
@@ -134,6 +151,7 @@ def test_every_page_and_message_is_in_chinese(page):
 
     def check(name: str) -> None:
         page.wait_for_load_state("networkidle")
+        shot(page, "zh-" + (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "root"))
         left = english_left(page.evaluate(VISIBLE_TEXT), data)
         for blob_id, text in page.evaluate(MESSAGE_BLOBS):
             left += [f"[{blob_id}] {m}" for m in english_left(message_strings(blob_id, text), data)]
@@ -186,3 +204,13 @@ def test_every_page_and_message_is_in_chinese(page):
     check("metrics chart")
     page.goto("/lang/en?next=/scripts")
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
+
+
+def test_every_page_in_english_for_the_screenshots(page):
+    """The same pages in English, each answered and drawn (tests/browser/screenshots/en-*)."""
+    login(page)
+    for path in PAGES_WITHOUT_IDS:
+        response = page.goto(path)
+        assert response.status == (404 if path == "/nothing-here" else 200), path
+        page.wait_for_load_state("networkidle")
+        shot(page, "en-" + (re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "root"))
