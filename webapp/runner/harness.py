@@ -8,6 +8,8 @@ script becomes a ``failure`` result with a traceback limited to the script's own
 from __future__ import annotations
 
 import builtins
+import importlib.abc
+import importlib.util
 import io
 import json
 import linecache
@@ -103,10 +105,15 @@ def json_safe(value: Any, limit: int = MAX_RETURN_BYTES) -> Any:
     return value
 
 
-def describe_error(exc: BaseException, filename: str) -> dict[str, Any]:
-    """Type, message, a traceback of the script's frames only, and the script line at fault."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
-    line = frames[-1].lineno if frames else None
+def describe_error(
+    exc: BaseException, filename: str, others: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Type, message, a traceback of the scripts' frames only (the entry script's and those of
+    the scripts it imported, ``others``, each named by its id), and the entry line at fault."""
+    scripts = others | {filename}
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in scripts]
+    entry = [f for f in frames if f.filename == filename]
+    line = entry[-1].lineno if entry else None
     if isinstance(exc, SyntaxError) and exc.filename == filename:
         line = exc.lineno
     lines = ["Traceback (most recent call last):\n"] if frames else []
@@ -130,12 +137,84 @@ def peak_memory_kb() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
-def build_globals(job: dict[str, Any], dff: DFFNamespace, filename: str) -> dict[str, Any]:
+class ScriptImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves ``import <set>__<script>`` from the published code sent with the job.
+
+    First on ``sys.meta_path``, so a script id wins over an installed package of the same name
+    (as in DataFlux Func); ``script_import`` (the scripts' ``__import__``) adds the same-set form
+    ``import __utils`` and names an import cycle instead of recursing. Each script runs at most
+    once per run; its module gets the importing run's DFF, ``_DFF_*`` variables and log.
+    """
+
+    def __init__(self, modules: dict[str, str], make_globals: Callable[[str], dict]) -> None:
+        self.modules = modules
+        self.make_globals = make_globals
+        self.loading: list[str] = []
+        self.filenames = frozenset(script_filename(name) for name in modules)
+        for name, code in modules.items():
+            filename = script_filename(name)
+            linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+
+    def find_spec(self, name, path=None, target=None):
+        if name in self.modules:
+            return importlib.util.spec_from_loader(name, self)
+        return None
+
+    def create_module(self, spec):
+        return None  # the default module object
+
+    def exec_module(self, module) -> None:
+        name = module.__name__
+        self.loading.append(name)
+        try:
+            module.__dict__.update(self.make_globals(name))
+            code = compile(self.modules[name], script_filename(name), "exec", dont_inherit=True)
+            exec(code, module.__dict__)
+        finally:
+            self.loading.pop()
+
+    def script_import(self, name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0 and name.startswith("__") and not name.endswith("__"):
+            importer = str((globals or {}).get("__name__", ""))
+            if "__" not in importer.strip("_"):
+                raise ModuleNotFoundError(
+                    f"import {name}: the same-set form needs the importing script to be in a "
+                    f"set (<set>__<name>); {importer!r} is not",
+                    name=name,
+                )
+            name = importer.split("__", 1)[0] + name
+        top = name.split(".", 1)[0]
+        if level == 0 and top in self.loading:
+            cycle = [*self.loading[self.loading.index(top) :], top]
+            raise ImportError(f"circular import between scripts: {' -> '.join(cycle)}", name=top)
+        try:
+            return _real_import(name, globals, locals, fromlist, level)
+        except ModuleNotFoundError as exc:
+            if level == 0 and exc.name == top and "__" in top.strip("_"):
+                raise ModuleNotFoundError(
+                    f"No module or published script named {top!r} (a script is imported by "
+                    "its id, <set>__<name>, once it has been published; an import written "
+                    "as a computed name cannot be sent with the run)",
+                    name=top,
+                ) from None
+            raise
+
+
+_real_import = builtins.__import__
+
+
+def build_globals(
+    job: dict[str, Any],
+    dff: DFFNamespace,
+    filename: str,
+    script_builtins: dict[str, Any] | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
     context = job.get("context") or {}
     return {
-        "__name__": job.get("script_id", "script"),
+        "__name__": name or job.get("script_id", "script"),
         "__file__": filename,
-        "__builtins__": builtins,
+        "__builtins__": script_builtins if script_builtins is not None else builtins,
         "DFF": dff,
         "_DFF_FUNC_ID": context.get("func_id"),
         "_DFF_ORIGIN": context.get("origin"),
@@ -161,8 +240,14 @@ def run_job(
     saved_streams = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = log
     result: dict[str, Any] = {"status": "success", "return_value": None, "error": None}
+    importer = ScriptImporter(
+        dict(job.get("modules") or {}),
+        lambda name: build_globals(job, dff, script_filename(name), script_builtins, name),
+    )
+    script_builtins = {**vars(builtins), "__import__": importer.script_import}
+    sys.meta_path.insert(0, importer)
     try:
-        module_globals = build_globals(job, dff, filename)
+        module_globals = build_globals(job, dff, filename, script_builtins)
         exec(compile(code, filename, "exec", dont_inherit=True), module_globals)
         if job.get("mode") == "extract":
             result["funcs"] = list(dff.exported.values())
@@ -172,10 +257,11 @@ def run_job(
     except BaseException as exc:
         result["status"] = "failure"
         try:
-            result["error"] = describe_error(exc, filename)
+            result["error"] = describe_error(exc, filename, importer.filenames)
         except Exception:  # an exception whose __str__ or __repr__ raises
             result["error"] = {"type": "Exception", "message": "", "traceback": "", "line": None}
     finally:
+        sys.meta_path.remove(importer)
         log.close_line()
         sys.stdout, sys.stderr = saved_streams
     result["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)

@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.models import Func, Script, TaskRecord
 from webapp.models.types import utcnow
-from webapp.services import code_outline, process_identity
+from webapp.services import code_outline, process_identity, script_imports
 from webapp.services import env_vars as env_service
 from webapp.services.errors import N_, ServiceError
 
@@ -152,6 +152,19 @@ def check_kwargs_against(func: Func | code_outline.FuncOutline, kwargs: dict[str
         )
 
 
+def referenced_names_in(codes: list[str]) -> tuple[set[str] | None, set[str] | None]:
+    """``referenced_names`` over several scripts (the entry and what it imports)."""
+    env: set[str] | None = set()
+    connectors: set[str] | None = set()
+    for code in codes:
+        more_env, more_connectors = referenced_names(code)
+        env = None if env is None or more_env is None else env | more_env
+        connectors = (
+            None if connectors is None or more_connectors is None else connectors | more_connectors
+        )
+    return env, connectors
+
+
 @functools.lru_cache(maxsize=256)
 def referenced_names(code: str) -> tuple[frozenset[str] | None, frozenset[str] | None]:
     """Env variable names and connector ids the code names literally (None: it computes them).
@@ -246,12 +259,14 @@ def build_job(
     load_connectors: ConnectorLoader,
     cron_expr: str | None = None,
 ) -> dict[str, Any]:
-    env_names, connector_ids = referenced_names(code)
+    modules = script_imports.modules_for(session, record.script_id or "", code)
+    env_names, connector_ids = referenced_names_in([code, *modules.values()])
     trigger = record.scheduled_for or record.created_at
     return {
         "id": record.id,
         "mode": "run",
         "code": code,
+        "modules": modules,
         "script_id": record.script_id,
         "func": func,
         "kwargs": record.kwargs,
@@ -401,14 +416,18 @@ def prepare_call(
     return record, job
 
 
-def extract_funcs(runner: Runner, code: str, script_id: str) -> list[dict[str, Any]]:
+def extract_funcs(
+    runner: Runner, code: str, script_id: str, modules: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Run the top level in the sandbox and return its ``@DFF.API`` functions.
 
+    ``modules`` are the published scripts the code imports (``script_imports.modules_for``).
     A failure or a timeout rejects the publish: a 400 naming the line when there is one.
     """
     job = {
         "mode": "extract",
         "code": code,
+        "modules": modules or {},
         "script_id": script_id,
         "func": None,
         "kwargs": {},

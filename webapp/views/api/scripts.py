@@ -10,7 +10,7 @@ from webapp.extensions import db
 from webapp.models import Script, ScriptRevision
 from webapp.models.types import utcnow
 from webapp.runner.service import get_runner
-from webapp.services import code_check
+from webapp.services import code_check, script_imports
 from webapp.services import runs as runs_service
 from webapp.services import scripts as service
 from webapp.services.errors import N_
@@ -218,7 +218,9 @@ def publish(script_id: str, body: PublishRequest):
         body.note,
         username=current_user.username,
         now=utcnow(),
-        extract=lambda code, sid: runs_service.extract_funcs(runner, code, sid),
+        extract=lambda code, sid: runs_service.extract_funcs(
+            runner, code, sid, script_imports.modules_for(db.session, sid, code)
+        ),
     )
     db.session.commit()
     body = _revision_json(revision)
