@@ -20,6 +20,7 @@ EXPECTED_TABLES = {
     "api_tokens",
     "login_attempts",
     "user_sessions",
+    "script_sets",
     "scripts",
     "script_revisions",
     "funcs",
@@ -37,7 +38,7 @@ def test_fresh_start_migrates_to_head(tmp_path):
     with app.app_context():
         assert set(inspect(db.engine).get_table_names()) == EXPECTED_TABLES
         version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == "0006_user_sessions"
+        assert version == "0007_script_sets"
 
 
 def test_sqlite_pragmas(app_ctx):
@@ -135,3 +136,35 @@ def test_existing_database_files_are_made_private(tmp_path):
     private_sqlite_file(tmp_path / "old.db")
     for suffix in ("", "-wal"):
         assert stat.S_IMODE((tmp_path / f"old.db{suffix}").stat().st_mode) == 0o600
+
+
+def test_script_sets_migration_keeps_everything_pointing_at_the_scripts(app_ctx):
+    """A database made by the revision before script sets, with scripts, revisions, functions,
+    task records and a cron job: after the upgrade every row still points at its script, and
+    each script is in the set its id names (``default`` for ids without ``__``)."""
+    downgrade(directory=str(MIGRATIONS_DIR), revision="0006_user_sessions")
+    assert "script_sets" not in inspect(db.engine).get_table_names()
+    now = "2026-12-01 00:00:00+00:00"
+    statements = [
+        "INSERT INTO scripts (id, title, description, draft_code, draft_md5, draft_updated_at,"
+        " created_at, updated_at) VALUES ('demo', 'Demo', '', 'x = 1', 'md5a', :now, :now, :now),"
+        " ('ops__disk', 'Disk', '', 'y = 2', 'md5b', :now, :now, :now)",
+        "INSERT INTO script_revisions (script_id, version, code, md5, note, published_at)"
+        " VALUES ('demo', 1, 'x = 1', 'md5a', 'first', :now), ('ops__disk', 1, 'y = 2', 'md5b', '', :now)",
+        "INSERT INTO funcs (id, script_id, name, title, category, tags, args, accepts_var_kwargs,"
+        " doc, timeout, options, version, updated_at) VALUES ('demo.f', 'demo', 'f', 'F', 'general', '[]',"
+        " '[]', 0, NULL, NULL, '{}', 1, :now)",
+    ]
+    for statement in statements:
+        db.session.execute(text(statement), {"now": now})
+    db.session.commit()
+    upgrade(directory=str(MIGRATIONS_DIR))
+    rows = dict(db.session.execute(text("SELECT id, set_id FROM scripts")).all())
+    assert rows == {"demo": "default", "ops__disk": "ops"}
+    sets = {r[0] for r in db.session.execute(text("SELECT id FROM script_sets"))}
+    assert sets == {"default", "ops"}
+    assert db.session.execute(text("SELECT count(*) FROM script_revisions")).scalar() == 2
+    assert (
+        db.session.execute(text("SELECT script_id FROM funcs WHERE id = 'demo.f'")).scalar()
+        == "demo"
+    )

@@ -46,8 +46,41 @@ const isDirty = () => state.script !== null && editor.getDoc() !== state.savedCo
 // --- sidebar -----------------------------------------------------------------------------
 
 async function loadList() {
-  state.scripts = await api("GET", "/scripts");
+  [state.scripts, state.sets] = await Promise.all([api("GET", "/scripts"), api("GET", "/script-sets")]);
   renderList();
+}
+
+// Folders the user collapsed stay collapsed (per browser).
+const COLLAPSED_KEY = "funcpad.collapsed-sets";
+const collapsedSets = new Set(JSON.parse(localStorage.getItem(COLLAPSED_KEY) || "[]"));
+
+function toggleSet(setId) {
+  if (collapsedSets.has(setId)) collapsedSets.delete(setId);
+  else collapsedSets.add(setId);
+  localStorage.setItem(COLLAPSED_KEY, JSON.stringify([...collapsedSets]));
+  renderList();
+}
+
+function scriptItem(script) {
+  const active = state.script?.id === script.id;
+  const unpublished = script.has_unpublished_changes;
+  return h("li", {},
+    h(`a.script-item${active ? ".active" : ""}`, {
+      href: `/scripts/${script.id}`,
+      "data-id": script.id,
+      onclick: (event) => { event.preventDefault(); openScript(script.id, true); },
+    },
+    // Titles and ids are the users' data: shown as they are, in any language.
+    h("span.script-item-main.data", { translate: "no" },
+      h("span.script-item-title", {}, script.title),
+      h("span.script-item-id", {}, script.id)),
+    h("span.script-item-meta", {},
+      script.published_version
+        ? h("span.badge.badge-version", {}, `v${script.published_version}`)
+        : null,
+      unpublished
+        ? h("span.unpublished-dot", { title: t("unpublishedMarker"), "aria-label": t("unpublishedMarker") })
+        : null)));
 }
 
 function renderList() {
@@ -55,29 +88,39 @@ function renderList() {
   const list = $("script-list");
   list.replaceChildren();
   const shown = state.scripts.filter((s) =>
-    !filter || s.id.includes(filter) || s.title.toLowerCase().includes(filter));
-  for (const script of shown) {
-    const active = state.script?.id === script.id;
-    const unpublished = script.has_unpublished_changes;
-    list.append(h("li", {},
-      h(`a.script-item${active ? ".active" : ""}`, {
-        href: `/scripts/${script.id}`,
-        "data-id": script.id,
-        onclick: (event) => { event.preventDefault(); openScript(script.id, true); },
-      },
-      // Titles and ids are the users' data: shown as they are, in any language.
-      h("span.script-item-main.data", { translate: "no" },
-        h("span.script-item-title", {}, script.title),
-        h("span.script-item-id", {}, script.id)),
-      h("span.script-item-meta", {},
-        script.published_version
-          ? h("span.badge.badge-version", {}, `v${script.published_version}`)
-          : null,
-        unpublished
-          ? h("span.unpublished-dot", { title: t("unpublishedMarker"), "aria-label": t("unpublishedMarker") })
-          : null))));
+    !filter || s.id.toLowerCase().includes(filter) || s.title.toLowerCase().includes(filter));
+  const sets = state.sets || [];
+  const known = new Set(sets.map((s) => s.id));
+  const extra = [...new Set(shown.map((s) => s.set_id))].filter((id) => !known.has(id))
+    .map((id) => ({ id, title: id }));
+  for (const set of [...sets, ...extra]) {
+    const scripts = shown.filter((s) => s.set_id === set.id);
+    if (filter && !scripts.length) continue;
+    const collapsed = collapsedSets.has(set.id) && !filter;
+    const folder = h(`li.script-set${collapsed ? ".collapsed" : ""}`, { "data-set": set.id });
+    folder.append(h("div.script-set-head", {},
+      h("button.script-set-toggle", {
+        type: "button", "aria-expanded": String(!collapsed), onclick: () => toggleSet(set.id),
+      }, h("span.script-set-caret", { "aria-hidden": "true" }, collapsed ? "▸" : "▾"),
+      h("span.script-set-title.data", { translate: "no" }, set.title),
+      h("span.script-set-count", {}, String(scripts.length))),
+      h("button.icon-button.script-set-add", {
+        type: "button", title: t("newScriptInSet"), "aria-label": t("newScriptInSet"),
+        onclick: () => newScript(set.id),
+      }, "+"),
+      h("button.icon-button.script-set-menu", {
+        type: "button", title: t("setSettings"), "aria-label": t("setSettings"),
+        onclick: () => setSettings(set),
+      }, "⋯")));
+    if (!collapsed) {
+      const inner = h("ul.script-set-scripts");
+      for (const script of scripts) inner.append(scriptItem(script));
+      if (!scripts.length) inner.append(h("li.empty", {}, t("emptySet")));
+      folder.append(inner);
+    }
+    list.append(folder);
   }
-  if (!shown.length) list.append(h("li.empty", {}, t("noScripts")));
+  if (!shown.length && !sets.length) list.append(h("li.empty", {}, t("noScripts")));
 }
 
 $("script-filter").addEventListener("input", renderList);
@@ -130,7 +173,7 @@ function showWelcome() {
 }
 
 window.addEventListener("popstate", () => {
-  const match = location.pathname.match(/^\/scripts\/([a-z0-9_]+)$/);
+  const match = location.pathname.match(/^\/scripts\/([A-Za-z0-9_]+)$/);
   if (match) openScript(match[1], false);
   else if (!isDirty()) showWelcome();
   else window.Funcpad.confirm(t("leaveWarning"), { danger: true }).then((ok) => ok && showWelcome());
@@ -448,9 +491,23 @@ function field(label, input, help) {
   return h("label", {}, label, input, help ? h("small.muted", {}, help) : null);
 }
 
-async function newScript() {
+async function newScript(inSet) {
   // No maxlength: a longer id is refused with the server's message, never silently cut.
-  const idInput = h("input#new-script-id", { required: true, pattern: "[a-z_][a-z0-9_]*", autocomplete: "off", spellcheck: "false" });
+  const idInput = h("input#new-script-id", { required: true, pattern: "[A-Za-z_][A-Za-z0-9_]*", autocomplete: "off", spellcheck: "false" });
+  // Picking a set writes its prefix: a script's id is <set>__<name>, as in DataFlux Func.
+  const setSelect = h("select#new-script-set", {},
+    h("option", { value: "" }, t("noSet")),
+    ...(state.sets || []).filter((s) => s.id !== "default")
+      .map((s) => h("option", { value: s.id }, `${s.title} (${s.id})`)));
+  const applySet = () => {
+    const name = idInput.value.includes("__") ? idInput.value.split("__").slice(1).join("__") : idInput.value;
+    idInput.value = setSelect.value ? `${setSelect.value}__${name}` : name;
+  };
+  setSelect.addEventListener("change", applySet);
+  if (typeof inSet === "string" && inSet !== "default") {
+    setSelect.value = inSet;
+    applySet();
+  }
   const titleInput = h("input#new-script-title", { required: true, maxlength: 200 });
   const descInput = h("textarea#new-script-description", { rows: 2 });
   const errorBox = h("div.alert.alert-error", { hidden: true });
@@ -459,6 +516,7 @@ async function newScript() {
     title: t("newScript"),
     id: "new-script-dialog",
     body: h("div.stack", {},
+      field(t("scriptSet"), setSelect),
       field(t("scriptId"), idInput, t("scriptIdHelp")),
       field(t("title"), titleInput),
       field(t("description"), descInput),
@@ -494,8 +552,81 @@ async function newScript() {
   history.pushState({ id: created.id }, "", `/scripts/${created.id}`);
 }
 
-$("btn-new-script").addEventListener("click", newScript);
-$("btn-new-script-welcome").addEventListener("click", newScript);
+$("btn-new-script").addEventListener("click", () => newScript());
+$("btn-new-script-welcome").addEventListener("click", () => newScript());
+$("btn-new-set").addEventListener("click", () => newSet());
+
+// --- script sets -------------------------------------------------------------------------------
+
+async function newSet() {
+  const idInput = h("input#new-set-id", { required: true, autocomplete: "off", spellcheck: "false" });
+  const titleInput = h("input#new-set-title", { maxlength: 200 });
+  const errorBox = h("div.alert.alert-error", { hidden: true });
+  let created = null;
+  await modal({
+    title: t("newSet"),
+    id: "new-set-dialog",
+    body: h("div.stack", {}, field(t("setId"), idInput, t("setIdHelp")), field(t("title"), titleInput), errorBox),
+    onOpen: () => idInput.focus(),
+    buttons: [
+      { label: t("cancel"), value: null },
+      {
+        label: t("create"), value: "create", kind: "primary",
+        validate: async () => {
+          try {
+            created = await api("POST", "/script-sets", { id: idInput.value.trim(), title: titleInput.value.trim() });
+            return true;
+          } catch (error) {
+            errorBox.hidden = false;
+            errorBox.textContent = error.message;
+            return false;
+          }
+        },
+      },
+    ],
+  });
+  if (!created) return;
+  toast(t("setCreated", { id: created.id }), "success");
+  await loadList();
+}
+
+async function setSettings(set) {
+  const titleInput = h("input#set-title-input", { value: set.title, maxlength: 200 });
+  const confirmInput = h("input#set-delete-confirm", { autocomplete: "off", placeholder: set.id });
+  const errorBox = h("div.alert.alert-error", { hidden: true });
+  const choice = await modal({
+    title: t("setSettingsTitle", { id: set.id }),
+    id: "set-dialog",
+    body: h("div.stack", {},
+      field(t("title"), titleInput),
+      h("div.danger-zone", {},
+        h("p", {}, t("deleteSetWarning", { id: set.id, n: state.scripts.filter((s) => s.set_id === set.id).length })),
+        field(t("typeToConfirm", { id: set.id }), confirmInput)),
+      errorBox),
+    buttons: [
+      { label: t("cancel"), value: null },
+      { label: t("deleteSet"), value: "delete", kind: "danger", validate: () => confirmInput.value.trim() === set.id },
+      { label: t("save"), value: "save", kind: "primary" },
+    ],
+  });
+  try {
+    if (choice === "save") {
+      await api("PATCH", `/script-sets/${set.id}`, { title: titleInput.value });
+      toast(t("setSaved", { id: set.id }), "success");
+    } else if (choice === "delete") {
+      await api("DELETE", `/script-sets/${set.id}`);
+      toast(t("setDeleted", { id: set.id }), "success");
+      if (state.script?.set_id === set.id) {
+        state.savedCode = editor.getDoc();
+        showWelcome();
+        history.pushState({}, "", "/scripts");
+      }
+    }
+  } catch (error) {
+    toast(error.message, "error");
+  }
+  await loadList();
+}
 
 async function scriptSettings() {
   const s = state.script;

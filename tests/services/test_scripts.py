@@ -21,7 +21,9 @@ def create(script_id="demo", code="x = 1\n", **kw):
     return script
 
 
-@pytest.mark.parametrize("bad", ["", "Demo", "1abc", "a-b", "a b", "x" * 65, "é", None, 5])
+@pytest.mark.parametrize(
+    "bad", ["", "__utils", "demo__1x", "1abc", "a-b", "a b", "x" * 65, "é", None, 5]
+)
 def test_create_rejects_bad_ids(app_ctx, bad):
     with pytest.raises(ServiceError) as info:
         create(bad)

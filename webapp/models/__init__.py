@@ -4,7 +4,7 @@ from webapp.models.connectors import Connector
 from webapp.models.crontab import CrontabConfig, SchedulerLease, SchedulerSetting
 from webapp.models.env_vars import EnvVar
 from webapp.models.funcs import Func
-from webapp.models.scripts import Script, ScriptRevision
+from webapp.models.scripts import Script, ScriptRevision, ScriptSet
 from webapp.models.task_records import TaskRecord
 from webapp.models.users import ApiToken, LoginAttempt, User, UserSession
 
@@ -19,6 +19,7 @@ __all__ = [
     "SchedulerSetting",
     "Script",
     "ScriptRevision",
+    "ScriptSet",
     "TaskRecord",
     "User",
     "UserSession",

@@ -11,10 +11,30 @@ from webapp.extensions import db
 from webapp.models.types import UTCDateTime, utcnow
 
 
+class ScriptSet(db.Model):
+    """A folder of scripts, as in DataFlux Func: a script ``<set>__<name>`` belongs to ``<set>``
+    (an id without ``__``, from before sets, belongs to ``default``)."""
+
+    __tablename__ = "script_sets"
+
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Script(db.Model):
     __tablename__ = "scripts"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # No database-level foreign key: adding one to an existing SQLite table means rebuilding
+    # it, and dropping the old table would cascade into the revisions. services.script_sets
+    # keeps the two consistent (a set's scripts go with it).
+    # Nullable in the schema (SQLite adds a NOT NULL column only by rebuilding the table);
+    # services.scripts always sets it.
+    set_id: Mapped[str] = mapped_column(String(60), index=True, nullable=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     draft_code: Mapped[str] = mapped_column(Text, default="")

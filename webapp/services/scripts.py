@@ -14,11 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.models import Script, ScriptRevision
-from webapp.services import code_outline
+from webapp.services import code_outline, script_sets
 from webapp.services import funcs as funcs_service
 from webapp.services.errors import N_, NotFound, ServiceError
 
-SCRIPT_ID_RE = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
+# DataFlux Func's ids: <set>__<name>, letters, digits and _ (the older form without __ is
+# still accepted and belongs to the set "default").
+SCRIPT_ID_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}$")
 MAX_CODE_BYTES = 1024 * 1024
 MAX_TITLE_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 5000
@@ -46,12 +48,17 @@ class ScriptSummary:
 
 
 def validate_script_id(script_id: object) -> str:
-    if not isinstance(script_id, str) or not SCRIPT_ID_RE.match(script_id):
+    head, sep, name = script_id.partition("__") if isinstance(script_id, str) else ("", "", "")
+    if (
+        not isinstance(script_id, str)
+        or not SCRIPT_ID_RE.match(script_id)
+        or (sep and (not head or not name or not (name[0].isalpha() or name[0] == "_")))
+    ):
         raise ServiceError(
             "invalid_id",
             N_(
-                "A script id starts with a lowercase letter or _, then up to 63 lowercase "
-                "letters, digits or _."
+                "A script id is <set>__<name>: letters, digits and _, starting with a letter "
+                "or _, at most 64 characters."
             ),
             field="id",
         )
@@ -236,8 +243,11 @@ def create_script(
             field="id",
             params={"id": script_id},
         )
+    set_id = script_sets.set_of(script_id)
+    script_sets.ensure_set(session, set_id, username=username, now=now)
     script = Script(
         id=script_id,
+        set_id=set_id,
         title=title,
         description=description,
         draft_code=code,

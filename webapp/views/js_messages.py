@@ -101,6 +101,24 @@ def js_messages() -> dict[str, str]:
         "noFunctions": _("(no functions)"),
         "fixArguments": _("Fix the arguments above, then run again."),
         "openDocs": _("Open docs"),
+        "scriptSet": _("Script set"),
+        "noSet": _("(none: the set default)"),
+        "newSet": _("New script set"),
+        "setId": _("Set id"),
+        "setIdHelp": _("Letters, digits and _, without __. Its scripts are <set>__<name>."),
+        "setCreated": _("Script set %(id)s created."),
+        "setSaved": _("Script set %(id)s saved."),
+        "setDeleted": _("Script set %(id)s deleted with its scripts."),
+        "setSettings": _("Set settings"),
+        "setSettingsTitle": _("Script set %(id)s"),
+        "newScriptInSet": _("New script in this set"),
+        "emptySet": _("No scripts in this set yet."),
+        "deleteSet": _("Delete the set"),
+        "deleteSetWarning": _(
+            "Deleting %(id)s deletes its %(n)s scripts with their versions and functions; "
+            "task records stay."
+        ),
+        "typeToConfirm": _("Type %(id)s to confirm deleting"),
     }
 
 

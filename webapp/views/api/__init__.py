@@ -12,5 +12,6 @@ from webapp.views.api import (  # noqa: E402,F401  (routes register on import)
     openapi,
     points,
     runs,
+    script_sets,
     scripts,
 )

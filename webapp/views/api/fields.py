@@ -41,6 +41,12 @@ ScriptId = text(
     pattern=scripts.SCRIPT_ID_RE.pattern,
     examples=["demo"],
 )
+ScriptSetId = text(
+    60,
+    N_("A script set id: a letter or _, then letters, digits or _, without __."),
+    pattern=r"^(?:[a-zA-Z]|_[a-zA-Z0-9])(?:_?[a-zA-Z0-9])*_?$",  # no "__" anywhere
+    examples=["demo"],
+)
 ConnectorId = text(
     64,
     N_("A connector id: lowercase letters, digits and _."),

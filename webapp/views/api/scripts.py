@@ -62,6 +62,7 @@ def _summary_json(summary: service.ScriptSummary) -> dict:
     script = summary.script
     return {
         "id": script.id,
+        "set_id": script.set_id,
         "title": script.title,
         "description": script.description,
         "published_version": summary.published_version,

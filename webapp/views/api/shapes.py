@@ -31,8 +31,17 @@ class Error(BaseModel):
 # --- scripts ---------------------------------------------------------------------------------
 
 
+class ScriptSet(Shape):
+    id: str
+    title: str
+    description: str
+    scripts: int | None = Field(description=N_("How many scripts it holds."))
+    updated_at: datetime
+
+
 class ScriptSummary(Shape):
     id: str
+    set_id: str = Field(description=N_("The script set: the part of the id before __."))
     title: str
     description: str
     published_version: int | None
