@@ -70,7 +70,9 @@ def test_dataflux_style_script_runs_unchanged(pool):
     assert result["status"] == "success", result["error"]
     value = result["return_value"]
     assert value["service"] == "demo-collector" and value["threshold"] == 0.75
-    assert value["func_id"] == "compat.collect" and value["origin"] == "crontab"
+    assert (
+        value["func_id"] == "compat.collect" and value["origin"] == "cronJob"
+    )  # DataFlux Func's word
     assert value["elapsed_ok"] is True and value["when"].isdigit()
     assert [m["message"] for m in logs] == [
         "collecting from db1 9529 threshold 0.75",

@@ -48,14 +48,14 @@ def test_builtins_and_kwargs():
         "cron_expr": "*/5 * * * *",
     }
     result, _ = run(code, kwargs={"a": 1}, context=context)
-    assert result["return_value"] == [1, 2, "s.main", "crontab", 1700000000, "*/5 * * * *"]
+    assert result["return_value"] == [1, 2, "s.main", "cronJob", 1700000000, "*/5 * * * *"]
 
 
 def test_extract_collects_dff_api_functions_with_every_option():
     code = (
         "@DFF.API('Collect', category='ops', tags=['a', 'b'], timeout=120, cache_result=30,\n"
         "         fixed_crontab='*/5 * * * *', delayed_crontab=[10], api_timeout=10,\n"
-        "         is_hidden=True, a_future_option=42)\n"
+        "         is_hidden=True, expires=600, queue=3)\n"
         "def collect(host, port=9529, **extra):\n"
         "    '''Collect things.'''\n"
         "\n"
@@ -72,13 +72,18 @@ def test_extract_collects_dff_api_functions_with_every_option():
         {"name": "port", "has_default": True, "default": 9529},
     ]
     assert meta["options"]["fixed_crontab"] == "*/5 * * * *"
-    assert meta["options"]["is_hidden"] is True and "a_future_option" not in meta["options"]
+    assert meta["options"]["is_hidden"] is True and meta["options"]["delayed_cron_job"] == [10]
+    assert meta["options"]["expires"] == 600 and meta["options"]["queue"] == 3
 
 
 @pytest.mark.parametrize(
     ("decorator", "message"),
     [
-        ("@DFF.API()", "needs a title"),
+        ("@DFF.API('t', queue=0)", "system queue"),
+        ("@DFF.API('t', a_future_option=1)", "unexpected keyword argument 'a_future_option'"),
+        ("@DFF.API('t', fixed_cron_expr='* * *')", "5 cron fields"),
+        ("@DFF.API('t', expires=100000)", "1 to 86400"),
+        ("@DFF.API('t', integration='teleport')", "signIn or autoRun"),
         ("@DFF.API('t', timeout=0)", "1 to 3600"),
         ("@DFF.API('t', timeout=4000)", "1 to 3600"),
         ("@DFF.API('t', tags='x')", "tags"),

@@ -50,7 +50,7 @@ def test_an_imported_script_shares_the_log_and_the_dff_variables(pool):
         lambda message: messages.append(message.get("message")),
     )
     assert result["status"] == "success", result["error"]
-    assert result["return_value"] == "debug"
+    assert result["return_value"] == "direct"  # _DFF_ORIGIN in DataFlux Func's words
     assert "from utils tools__main.main" in messages
 
 

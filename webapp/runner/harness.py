@@ -210,16 +210,60 @@ def build_globals(
     script_builtins: dict[str, Any] | None = None,
     name: str | None = None,
 ) -> dict[str, Any]:
-    context = job.get("context") or {}
     return {
         "__name__": name or job.get("script_id", "script"),
         "__file__": filename,
         "__builtins__": script_builtins if script_builtins is not None else builtins,
         "DFF": dff,
-        "_DFF_FUNC_ID": context.get("func_id"),
-        "_DFF_ORIGIN": context.get("origin"),
-        "_DFF_TRIGGER_TIME": context.get("trigger_time"),
-        "_DFF_CRON_EXPR": context.get("cron_expr"),
+        **dff_variables(job),
+    }
+
+
+# Our origins in DataFlux Func's words (what scripts compare _DFF_ORIGIN with).
+DFF_ORIGINS = {
+    "debug": "direct",
+    "api": "direct",
+    "crontab": "cronJob",
+    "manual": "cronJob",
+    "publish": "script",
+}
+
+
+def dff_variables(job: dict[str, Any]) -> dict[str, Any]:
+    """DataFlux Func's _DFF_* variables of this run (the same in every script it imports)."""
+    context = job.get("context") or {}
+    script_id = str(job.get("script_id") or "")
+    origin = context.get("origin")
+    trigger = context.get("trigger_time")
+    start_ms = int(time.time() * 1000)
+    cron_expr = context.get("cron_expr")
+    exec_mode = {"crontab": "cronJob", "manual": "manual"}.get(origin)
+    func_id = context.get("func_id")
+    return {
+        "_DFF_DEBUG": origin == "debug",
+        "_DFF_TASK_ID": job.get("id"),
+        "_DFF_ROOT_TASK_ID": "ROOT",
+        "_DFF_SCRIPT_SET_ID": script_id.split("__", 1)[0] if "__" in script_id else "default",
+        "_DFF_SCRIPT_ID": script_id,
+        "_DFF_FUNC_ID": func_id,
+        "_DFF_FUNC_NAME": job.get("func"),
+        "_DFF_FUNC_CHAIN": [func_id] if func_id else [],
+        "_DFF_ORIGIN": DFF_ORIGINS.get(origin, origin or "UNKNOWN"),
+        "_DFF_ORIGIN_ID": context.get("origin_id") or "direct",
+        "_DFF_TRIGGER_TIME": trigger,
+        "_DFF_TRIGGER_TIME_MS": None if trigger is None else int(trigger) * 1000,
+        "_DFF_START_TIME": start_ms // 1000,
+        "_DFF_START_TIME_MS": start_ms,
+        "_DFF_ETA": None,
+        "_DFF_DELAY": 0,
+        "_DFF_CRON_EXPR": cron_expr,
+        "_DFF_CRON_JOB_DELAY": 0,
+        "_DFF_CRON_JOB_EXEC_MODE": exec_mode,
+        "_DFF_QUEUE": 1,
+        "_DFF_HTTP_REQUEST": context.get("http_request") or {},
+        "_DFF_CRONTAB": cron_expr,
+        "_DFF_CRONTAB_DELAY": 0,
+        "_DFF_CRONTAB_EXEC_MODE": exec_mode,
     }
 
 
@@ -233,18 +277,31 @@ def run_job(
     filename = script_filename(job.get("script_id", "script"))
     code = job["code"]
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    factories = connector_factories or CONNECTOR_FACTORIES
     dff = DFFNamespace(
-        job.get("env"), job.get("connectors"), connector_factories or CONNECTOR_FACTORIES
+        job.get("env"), job.get("connectors"), factories, job.get("script_id", "script")
     )
+
+    def module_dff(name: str) -> DFFNamespace:
+        # Each imported script has a DFF of its own (its DFF.API functions are its own), with
+        # the run's variables, connectors and CTX.
+        return DFFNamespace(job.get("env"), job.get("connectors"), factories, name, dff.CTX)
+
     log = LogWriter(emit, dff.password_values(), int(job.get("log_limit", 1024 * 1024)))
     saved_streams = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = log
     result: dict[str, Any] = {"status": "success", "return_value": None, "error": None}
     importer = ScriptImporter(
         dict(job.get("modules") or {}),
-        lambda name: build_globals(job, dff, script_filename(name), script_builtins, name),
+        lambda name: build_globals(
+            job, module_dff(name), script_filename(name), script_builtins, name
+        ),
     )
-    script_builtins = {**vars(builtins), "__import__": importer.script_import}
+    script_builtins = {
+        **vars(builtins),
+        "__import__": importer.script_import,
+        "print_var": dff.VAR,
+    }
     sys.meta_path.insert(0, importer)
     try:
         module_globals = build_globals(job, dff, filename, script_builtins)
@@ -255,7 +312,8 @@ def run_job(
             limit = int(job.get("result_limit", MAX_RETURN_BYTES))
             result["return_value"] = json_safe(_call(module_globals, job), limit)
     except BaseException as exc:
-        result["status"] = "failure"
+        # A Warning raised by the script means "skip this run", as in DataFlux Func.
+        result["status"] = "skipped" if isinstance(exc, Warning) else "failure"
         try:
             result["error"] = describe_error(exc, filename, importer.filenames)
         except Exception:  # an exception whose __str__ or __repr__ raises

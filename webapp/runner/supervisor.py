@@ -315,11 +315,11 @@ class JobSupervisor:
     def checked_result(self) -> dict[str, Any]:
         result = self.result
         status = result.get("status")
-        if status not in ("success", "failure"):
+        if status not in ("success", "failure", "skipped"):
             return failure("SandboxError", "the run reported an unknown status")
         outcome = {key: result.get(key) for key in RESULT_KEYS if key in result}
         error = result.get("error")
-        if status == "failure":
+        if status in ("failure", "skipped"):  # skipped: the script raised a Warning
             error = error if isinstance(error, dict) else {}
             line = error.get("line")
             outcome["error"] = {

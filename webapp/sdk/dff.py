@@ -7,36 +7,61 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+try:  # inside the sandbox the SDK is a top-level package; in the app it lives in webapp.sdk
+    from sdk.dff_helpers import (
+        EnvReader,
+        InvalidAPIOption,
+        RunContext,
+        api_options,
+        format_sql,
+        var_line,
+    )
+except ImportError:
+    from webapp.sdk.dff_helpers import (
+        EnvReader,
+        InvalidAPIOption,
+        RunContext,
+        api_options,
+        format_sql,
+        var_line,
+    )
+
 PASSWORD_MASK = "*****"
 MIN_TIMEOUT, MAX_TIMEOUT = 1, 3600
-
-# The options DataFlux Func documents for DFF.API; any other keyword is kept but ignored, so a
-# script written for a newer platform version still loads.
-KNOWN_API_OPTIONS = (
-    "category",
-    "tags",
-    "timeout",
-    "cache_result",
-    "fixed_crontab",
-    "delayed_crontab",
-    "api_timeout",
-    "expires",
-    "queue",
-    "integration",
-    "is_hidden",
-)
 
 
 # The variables every script sees besides DFF (documented on the Script API page).
 BUILTIN_VARIABLES = {
+    "_DFF_DEBUG": "True in an editor run (the draft), else False.",
+    "_DFF_TASK_ID": "The id of this run's task record.",
+    "_DFF_ROOT_TASK_ID": "The task that started this one; ROOT for a run nobody else started.",
+    "_DFF_SCRIPT_SET_ID": "The script set of the entry script.",
+    "_DFF_SCRIPT_ID": "The entry script's id.",
     "_DFF_FUNC_ID": "The id of the function being run, <script_id>.<name>; None at the top level.",
-    "_DFF_ORIGIN": "Why the code runs: debug (the editor), api, crontab, manual or publish.",
-    "_DFF_TRIGGER_TIME": "The time the run was due, as a Unix timestamp (cron jobs).",
+    "_DFF_FUNC_NAME": "The name of the function being run; None at the top level.",
+    "_DFF_FUNC_CHAIN": "The functions from the first one to this one (a list of ids).",
+    "_DFF_ORIGIN": "Why the code runs, in DataFlux Func's words: direct, cronJob or script.",
+    "_DFF_ORIGIN_ID": "The cron job's id for a cron run, else direct.",
+    "_DFF_TRIGGER_TIME": "When the run was due, in Unix seconds (for cron: the tick).",
+    "_DFF_TRIGGER_TIME_MS": "The same in milliseconds.",
+    "_DFF_START_TIME": "When the run started, in Unix seconds.",
+    "_DFF_START_TIME_MS": "The same in milliseconds.",
+    "_DFF_ETA": "When a delayed call was meant to run (None here).",
+    "_DFF_DELAY": "Seconds a call was delayed by (0 here).",
     "_DFF_CRON_EXPR": "The cron expression of the job that started the run, or None.",
+    "_DFF_CRON_JOB_DELAY": "The delayed_cron_job offset of this run, in seconds.",
+    "_DFF_CRON_JOB_EXEC_MODE": "cronJob for a scheduled run, manual for Run now, else None.",
+    "_DFF_QUEUE": "The worker queue (always 1 here).",
+    "_DFF_HTTP_REQUEST": "The HTTP request of a call over HTTP, as a dict; {} otherwise.",
+    "_DFF_CRONTAB": "The older name of _DFF_CRON_EXPR.",
+    "_DFF_CRONTAB_DELAY": "The older name of _DFF_CRON_JOB_DELAY.",
+    "_DFF_CRONTAB_EXEC_MODE": "The older name of _DFF_CRON_JOB_EXEC_MODE.",
 }
 
 # DFFNamespace's members that are for the platform, not for scripts.
 INTERNAL_MEMBERS = ("exported", "password_values")
+# DFF.print_var is DFF.VAR (also a builtin of scripts).
+ALIASES = {"print_var": "VAR"}
 
 
 class ConnectorNotFound(LookupError):
@@ -80,73 +105,213 @@ class DFFNamespace:
         env: dict[str, dict[str, Any]] | None = None,
         connectors: dict[str, dict[str, Any]] | None = None,
         connector_factories: dict[str, Callable[..., Any]] | None = None,
+        script_id: str = "script",
+        context: RunContext | None = None,
     ) -> None:
         self._env = env or {}
         self._connectors = connectors or {}
         self._factories = connector_factories or {}
+        self._script_id = script_id
         self.exported: dict[str, dict[str, Any]] = {}
+        # Members with more than a call (ENV.get, ENV.keys(), CTX.set...): instances that
+        # stand in for the methods below, which carry the docs.
+        self.ENV = EnvReader(self._env)
+        self.CTX = context if context is not None else RunContext()
+
+    def __getattr__(self, name: str) -> Any:
+        """Any other member is None, as in DataFlux Func; every member has a lower-case alias
+        (``DFF.env``, ``DFF.log``)."""
+        if name.startswith("__"):
+            raise AttributeError(name)
+        upper = name.upper()
+        if upper != name and (upper in type(self).__dict__ or upper in self.__dict__):
+            return getattr(self, upper)
+        return None
+
+    # --- logging and evaluation -----------------------------------------------------------
+
+    def LOG(self, *args: Any, sep: str = " ", **_ignored: Any) -> None:
+        """Print one log line, like print (end, file and flush are ignored, as in DataFlux Func).
+
+        Args:
+            args: The values, turned into text with str().
+            sep: What goes between them; a space when empty.
+        Example:
+            DFF.LOG("disk", 91, "%")
+        """
+        print(*(str(a) for a in args), sep=sep or " ")
+
+    def VAR(self, *values: Any, **named: Any) -> None:
+        """Log each value with its type and size: [VAR] type=`int`, value=`3`, obj_size=`28`.
+
+        print_var is the same function.
+
+        Args:
+            values: The values to show.
+            named: Values shown with their name first.
+        Example:
+            DFF.VAR(rows, total=len(rows))
+        """
+        for value in values:
+            print(var_line(value))
+        for name, value in named.items():
+            print(var_line(value, name))
+
+    def EVAL(self, *args: Any, **kwargs: Any) -> Any:
+        """Python's eval.
+
+        Example:
+            DFF.EVAL("1 + 2")
+        """
+        return eval(*args, **kwargs)
+
+    def EXEC(self, *args: Any, **kwargs: Any) -> None:
+        """Python's exec.
+
+        Example:
+            DFF.EXEC("x = 1", {})
+        """
+        exec(*args, **kwargs)
+
+    def SQL(self, sql: str, sql_params=None, pretty: bool = False, sql_escape=None) -> str:
+        """DataFlux Func's format_sql: ? takes an escaped value, ?? a raw one (identifiers).
+
+        A list becomes a, b, c (nested lists (x, y), (...) for VALUES ?), a dict k = v, ...
+        for SET ?; None is NULL, booleans TRUE/FALSE, strings quoted and escaped. format_sql
+        is the same function.
+
+        Args:
+            sql: The statement with ? and ?? placeholders.
+            sql_params: A list of values, left to right (one value may be given alone).
+            pretty: Put each item of a list or dict on its own line.
+        Returns:
+            The statement with the values filled in.
+        Example:
+            DFF.SQL("SELECT * FROM hosts WHERE id IN (?) AND ?? = ?", [[1, 2], "name", "web"])
+        """
+        return format_sql(sql, sql_params, pretty, sql_escape)
+
+    format_sql = SQL
+
+    def CTX(self, key: str) -> Any:  # documents the RunContext set in __init__
+        """A dict shared by every script of one run: set a value in one, read it in another.
+
+        CTX(key) is CTX.get(key); also has(key), get_all(), set(key, value), delete(key) and
+        clear(). Values come back as copies; everything is gone when the run ends.
+
+        Args:
+            key: The name of the value.
+        Returns:
+            A copy of the value, or None.
+        Example:
+            DFF.CTX.set("started", time.time())
+            started = DFF.CTX.get("started")
+        """
+        return self.CTX.get(key)
 
     # --- @DFF.API -------------------------------------------------------------------------
 
     def API(
         self,
         title: str | None = None,
-        category: str = "general",
+        category: str | None = None,
         tags=None,
         timeout: int | None = None,
-        **options: Any,
+        *,
+        fixed_cron_expr: str | None = None,
+        delayed_cron_job=None,
+        expires: int | None = None,
+        cache_result=None,
+        queue: int | None = None,
+        integration: str | None = None,
+        integration_config=None,
+        is_hidden: bool = False,
+        fixed_crontab: str | None = None,
+        delayed_crontab=None,
+        api_timeout: int | None = None,
     ) -> Callable[[Callable], Callable]:
         """Publish the function below it: an id of its own, callable over HTTP and by cron jobs.
 
         Only functions with this decorator are published; the others stay helpers of the script.
         Their arguments become the call's kwargs (defaults are shown in the editor and cron form).
+        The function gets DataFlux Func's _DFF_FUNC_ID, _DFF_FUNC_NAME, _DFF_FUNC_TITLE, ...
+        attributes; an option DataFlux Func does not know is a TypeError, as there.
 
         Args:
-            title: What the function does, shown in lists (required).
+            title: What the function does, shown in lists (optional).
             category: A group name for lists; "general" when left out.
             tags: A list of short strings.
-            timeout: Seconds a run may take, 1-3600 (default 30 for calls and cron jobs).
-            options: DataFlux Func's other options are accepted (cache_result, fixed_crontab,
-                is_hidden, ...); unknown ones are kept and ignored.
+            timeout: Seconds a run may take, 1-3600 (api_timeout is the older name).
+            fixed_cron_expr: A 5-field cron expression every cron job of the function uses
+                (fixed_crontab is the older name).
+            delayed_cron_job: Seconds (an int or a list) each cron run is delayed by.
+            expires: Seconds a queued run may wait before it is dropped, 1-86400.
+            cache_result: Seconds an identical call gets the earlier result.
+            queue: The worker queue, 1-15 (accepted; one queue here).
+            integration: "signIn" or "autoRun" (with integration_config: cronExpr, onPublish,
+                onLaunch).
+            is_hidden: Leave the function out of lists and docs.
         Returns:
             The function itself, unchanged.
         Raises:
-            TypeError: No title, or tags that are not a list.
-            ValueError: A timeout outside 1-3600.
+            TypeError: An option DataFlux Func does not have.
+            InvalidAPIOption: An option of the wrong type or range (the publish fails).
         Example:
-            @DFF.API("Collect disk usage", category="ops", timeout=60)
+            @DFF.API("Collect disk usage", category="ops", timeout=60, cache_result=30)
             def collect(path="/"):
                 return {"path": path}
         """
-        if not isinstance(title, str) or not title.strip():
-            raise TypeError("DFF.API needs a title, e.g. @DFF.API('Collect disk usage')")
-        if timeout is not None and (
-            isinstance(timeout, bool)
-            or not isinstance(timeout, int)
-            or not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT
-        ):
-            raise ValueError(
-                f"DFF.API timeout must be an integer from 1 to 3600 s, got {timeout!r}"
-            )
-        if tags is not None and not isinstance(tags, list | tuple):
-            raise TypeError("DFF.API tags must be a list of strings")
+        checked = api_options(
+            title=title,
+            category=category,
+            tags=tags,
+            timeout=timeout,
+            api_timeout=api_timeout,
+            expires=expires,
+            cache_result=cache_result,
+            queue=queue,
+            fixed_cron_expr=fixed_cron_expr if fixed_cron_expr is not None else fixed_crontab,
+            delayed_cron_job=delayed_cron_job if delayed_cron_job is not None else delayed_crontab,
+            integration=integration,
+            integration_config=integration_config,
+            is_hidden=is_hidden,
+        )
 
         def register(func: Callable) -> Callable:
+            name = func.__name__
+            if name in self.exported:
+                raise InvalidAPIOption(f"two functions named {name!r} are published by @DFF.API")
             args, var_kwargs = describe_signature(func)
+            doc = inspect.getdoc(func)
             meta = {
-                "name": func.__name__,
-                "title": title.strip(),
-                "category": str(category or "general"),
-                "tags": [str(t) for t in (tags or [])],
-                "timeout": timeout,
+                "name": name,
+                "title": checked["title"] or name,
+                "category": checked["category"],
+                "tags": checked["tags"],
+                "timeout": checked["timeout"],
                 "args": args,
                 "accepts_var_kwargs": var_kwargs,
-                "doc": inspect.getdoc(func),
+                "doc": doc,
                 "line": getattr(getattr(func, "__code__", None), "co_firstlineno", None),
-                "options": {k: _json_safe(v) for k, v in options.items() if k in KNOWN_API_OPTIONS},
+                "options": checked["options"],
             }
-            self.exported[func.__name__] = meta
+            self.exported[name] = meta
             func.__dff_api__ = meta
+            definition = f"{name}{inspect.signature(func)}"
+            for attribute, value in {
+                "_DFF_FUNC_ID": f"{self._script_id}.{name}",
+                "_DFF_FUNC_NAME": name,
+                "_DFF_FUNC_TITLE": checked["title"],
+                "_DFF_FUNC_DESCRIPTION": doc,
+                "_DFF_FUNC_DEFINITION": definition,
+                "_DFF_FUNC_CATEGORY": checked["category"],
+                "_DFF_FUNC_TAGS": checked["tags"],
+                "_DFF_FUNC_ARGS": [a["name"] for a in args],
+                "_DFF_FUNC_KWARGS": {
+                    a["name"]: ({"default": a["default"]} if a["has_default"] else {}) for a in args
+                },
+            }.items():
+                setattr(func, attribute, value)
             return func
 
         return register
@@ -199,6 +364,7 @@ class DFFNamespace:
         Example:
             url = DFF.ENV("EXAMPLE_URL")
             retries = DFF.ENV("RETRIES") or 3
+            names = DFF.ENV.keys()
         """
         entry = self._env.get(name)
         return None if entry is None else entry.get("value")

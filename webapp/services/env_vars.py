@@ -15,11 +15,12 @@ from webapp.models import EnvVar
 from webapp.services.errors import N_, NotFound, ServiceError
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-TYPES = ("string", "password", "integer", "float", "boolean", "json")
+TYPES = ("string", "password", "integer", "float", "boolean", "json", "commaArray")
 MAX_VALUE_LENGTH = 64 * 1024
 MAX_DESCRIPTION_LENGTH = 2000
-TRUE_WORDS = {"true", "1", "yes", "on"}
-FALSE_WORDS = {"false", "0", "no", "off"}
+# DataFlux Func's words for booleans.
+TRUE_WORDS = {"true", "1", "o", "y", "yes", "ok", "on"}
+FALSE_WORDS = {"false", "0", "x", "n", "no", "ng", "off"}
 
 
 def cast(type_: str, raw: str) -> Any:
@@ -42,6 +43,8 @@ def cast(type_: str, raw: str) -> Any:
         raise ValueError("use true/false, yes/no, on/off or 1/0")
     if type_ == "json":
         return json.loads(raw)
+    if type_ == "commaArray":  # DataFlux Func's type: text split on commas
+        return [part.strip() for part in raw.split(",")] if raw.strip() else []
     raise ValueError(f"unknown type {type_}")
 
 

@@ -277,6 +277,7 @@ def build_job(
         "context": {
             "func_id": record.func_id,
             "origin": record.origin,
+            "origin_id": record.crontab_config_id,
             "trigger_time": int(trigger.timestamp()),
             "cron_expr": cron_expr,
         },

@@ -44,6 +44,7 @@ ENV_TYPE_LABELS = {
     "float": lazy_gettext("number"),
     "boolean": lazy_gettext("true/false"),
     "json": lazy_gettext("JSON"),
+    "commaArray": lazy_gettext("comma-separated list"),
 }
 WHERE_LABELS = {
     "path": lazy_gettext("path"),

@@ -5,20 +5,49 @@ docstrings by ``python -m webapp.views.script_reference``: do not edit by hand.
 from webapp.messages import N_
 
 TEXTS = (
+    N_("Print one log line, like print (end, file and flush are ignored, as in DataFlux Func)."),
+    N_("The values, turned into text with str()."),
+    N_("What goes between them; a space when empty."),
+    N_("Log each value with its type and size: [VAR] type=`int`, value=`3`, obj_size=`28`."),
+    N_("print_var is the same function."),
+    N_("The values to show."),
+    N_("Values shown with their name first."),
+    N_("Python's eval."),
+    N_("Python's exec."),
+    N_("DataFlux Func's format_sql: ? takes an escaped value, ?? a raw one (identifiers)."),
+    N_(
+        "A list becomes a, b, c (nested lists (x, y), (...) for VALUES ?), a dict k = v, ... for SET ?; None is NULL, booleans TRUE/FALSE, strings quoted and escaped. format_sql is the same function."
+    ),
+    N_("The statement with the values filled in."),
+    N_("The statement with ? and ?? placeholders."),
+    N_("A list of values, left to right (one value may be given alone)."),
+    N_("Put each item of a list or dict on its own line."),
+    N_("A dict shared by every script of one run: set a value in one, read it in another."),
+    N_(
+        "CTX(key) is CTX.get(key); also has(key), get_all(), set(key, value), delete(key) and clear(). Values come back as copies; everything is gone when the run ends."
+    ),
+    N_("A copy of the value, or None."),
+    N_("The name of the value."),
     N_("Publish the function below it: an id of its own, callable over HTTP and by cron jobs."),
     N_(
-        "Only functions with this decorator are published; the others stay helpers of the script. Their arguments become the call's kwargs (defaults are shown in the editor and cron form)."
+        "Only functions with this decorator are published; the others stay helpers of the script. Their arguments become the call's kwargs (defaults are shown in the editor and cron form). The function gets DataFlux Func's _DFF_FUNC_ID, _DFF_FUNC_NAME, _DFF_FUNC_TITLE, ... attributes; an option DataFlux Func does not know is a TypeError, as there."
     ),
     N_("The function itself, unchanged."),
-    N_("What the function does, shown in lists (required)."),
+    N_("What the function does, shown in lists (optional)."),
     N_('A group name for lists; "general" when left out.'),
     N_("A list of short strings."),
-    N_("Seconds a run may take, 1-3600 (default 30 for calls and cron jobs)."),
+    N_("Seconds a run may take, 1-3600 (api_timeout is the older name)."),
     N_(
-        "DataFlux Func's other options are accepted (cache_result, fixed_crontab, is_hidden, ...); unknown ones are kept and ignored."
+        "A 5-field cron expression every cron job of the function uses (fixed_crontab is the older name)."
     ),
-    N_("No title, or tags that are not a list."),
-    N_("A timeout outside 1-3600."),
+    N_("Seconds (an int or a list) each cron run is delayed by."),
+    N_("Seconds a queued run may wait before it is dropped, 1-86400."),
+    N_("Seconds an identical call gets the earlier result."),
+    N_("The worker queue, 1-15 (accepted; one queue here)."),
+    N_('"signIn" or "autoRun" (with integration_config: cronExpr, onPublish, onLaunch).'),
+    N_("Leave the function out of lists and docs."),
+    N_("An option DataFlux Func does not have."),
+    N_("An option of the wrong type or range (the publish fails)."),
     N_("The helper object of a connector configured on the Connectors page."),
     N_(
         "For a DataKit connector, a DataKit helper (below) set up with the connector's address, token and source. Keyword arguments override the connector's settings for this call. DFF.CONN is the same function."
@@ -33,10 +62,29 @@ TEXTS = (
     ),
     N_("The value, or None when there is no such variable."),
     N_("The variable's name."),
+    N_("True in an editor run (the draft), else False."),
+    N_("The id of this run's task record."),
+    N_("The task that started this one; ROOT for a run nobody else started."),
+    N_("The script set of the entry script."),
+    N_("The entry script's id."),
     N_("The id of the function being run, <script_id>.<name>; None at the top level."),
-    N_("Why the code runs: debug (the editor), api, crontab, manual or publish."),
-    N_("The time the run was due, as a Unix timestamp (cron jobs)."),
+    N_("The name of the function being run; None at the top level."),
+    N_("The functions from the first one to this one (a list of ids)."),
+    N_("Why the code runs, in DataFlux Func's words: direct, cronJob or script."),
+    N_("The cron job's id for a cron run, else direct."),
+    N_("When the run was due, in Unix seconds (for cron: the tick)."),
+    N_("The same in milliseconds."),
+    N_("When the run started, in Unix seconds."),
+    N_("When a delayed call was meant to run (None here)."),
+    N_("Seconds a call was delayed by (0 here)."),
     N_("The cron expression of the job that started the run, or None."),
+    N_("The delayed_cron_job offset of this run, in seconds."),
+    N_("cronJob for a scheduled run, manual for Run now, else None."),
+    N_("The worker queue (always 1 here)."),
+    N_("The HTTP request of a call over HTTP, as a dict; {} otherwise."),
+    N_("The older name of _DFF_CRON_EXPR."),
+    N_("The older name of _DFF_CRON_JOB_DELAY."),
+    N_("The older name of _DFF_CRON_JOB_EXEC_MODE."),
     N_('What DFF.SRC("datakit") returns: writes points to a DataKit agent and calls its API.'),
     N_(
         "Every method returns (status_code, data): the HTTP status and the decoded answer. A failed request raises DataKitError, unless the connector has raise_for_status=False."

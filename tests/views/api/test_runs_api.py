@@ -35,7 +35,7 @@ def test_run_the_draft(auth_client, script):
     assert response.status_code == 200
     body = response.json
     assert body["status"] == "success"
-    assert body["return_value"] == {"text": "hello ops", "origin": "debug"}
+    assert body["return_value"] == {"text": "hello ops", "origin": "direct"}  # DFF's word
     assert [log["message"] for log in body["logs"]] == ["hello ops"]
     assert body["logs"][0]["time"].endswith("+00:00")
     assert body["error"] is None and body["duration_ms"] >= 0 and body["peak_memory_kb"] > 0
@@ -102,7 +102,7 @@ def test_publish_extracts_functions_and_call_runs_the_published_code(auth_client
     )
     call = auth_client.post("/api/v1/funcs/demo.greet/call", json={"kwargs": {"name": "api"}})
     assert call.status_code == 200
-    assert call.json["return_value"] == {"text": "hello api", "origin": "api"}
+    assert call.json["return_value"] == {"text": "hello api", "origin": "direct"}  # DFF's word
     assert call.json["origin"] == "api"
 
 
