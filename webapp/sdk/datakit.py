@@ -35,6 +35,9 @@ CATEGORIES = (
     "security",
 )
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+# Connector settings the platform may pass besides the helper's own options.
+PLATFORM_CONFIG_KEYS = {"embedded", "title", "type", "description"}
+QUERY_PAGE_SIZE = 500
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
 
@@ -68,8 +71,28 @@ class DataKit:
         max_retries: int = 3,
         retry_backoff: float = 0.2,
         raise_for_status: bool = True,
-        **_unused: Any,
+        debug: bool = False,
+        dry_run: bool = False,
+        split_size: int | None = None,
+        min_gzip_bytes: bool | int | None = None,
+        verify_https: bool = True,
+        **_platform: Any,
     ) -> None:
+        # DataFlux Func's options: split_size is the batch size, min_gzip_bytes True (always)
+        # or a size, dry_run validates without sending and answers (0, None), debug prints each
+        # request and answer (token masked), verify_https=False skips certificate checks.
+        unknown = set(_platform) - PLATFORM_CONFIG_KEYS
+        if unknown:
+            raise TypeError(f"DataKit got unexpected options: {', '.join(sorted(unknown))}")
+        if split_size is not None:
+            batch_size = split_size
+        if min_gzip_bytes is True:
+            gzip_threshold = 1
+        elif isinstance(min_gzip_bytes, int) and min_gzip_bytes is not False:
+            gzip_threshold = min_gzip_bytes
+        self.debug = bool(debug)
+        self.dry_run = bool(dry_run)
+        self.verify_https = bool(verify_https)
         if url:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -127,6 +150,13 @@ class DataKit:
 
         url = self._url(path, query)
         all_headers = dict(headers or {})
+        if self.debug:
+            print(
+                f"[DataKit] {method} {self._masked(url)}"
+                + (f" ({len(body)} bytes)" if body else "")
+            )
+        if self.dry_run:
+            return 0, None
         if body is not None and self.gzip_threshold and len(body) > self.gzip_threshold:
             # Level 1: a quarter of the size for a third of level 5's time.
             body = gzip.compress(body, compresslevel=1)
@@ -135,7 +165,12 @@ class DataKit:
         while True:
             try:
                 response = self.session.request(
-                    method, url, data=body, headers=all_headers, timeout=self.timeout
+                    method,
+                    url,
+                    data=body,
+                    headers=all_headers,
+                    timeout=self.timeout,
+                    verify=self.verify_https,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if attempt < self.max_retries:
@@ -152,6 +187,8 @@ class DataKit:
                 time.sleep(self.retry_backoff * 2 ** (attempt - 1))
                 continue
             data = _decode(response)
+            if self.debug:
+                print(f"[DataKit] -> {response.status_code} {self._masked(str(data))[:500]}")
             if response.status_code >= 400 and self.raise_for_status:
                 detail = data.get("message") if isinstance(data, dict) else data
                 code = data.get("error_code") if isinstance(data, dict) else None
@@ -404,7 +441,15 @@ class DataKit:
     write_points = write_metrics
     write_loggings = write_logging_many
 
-    def query(self, dql: str, **options: Any) -> tuple[int, Any]:
+    def query(
+        self,
+        dql: str,
+        all_series: bool = False,
+        dict_output: bool = False,
+        raw: bool = False,
+        token: str | None = None,
+        **options: Any,
+    ) -> tuple[int, Any]:
         """Run a DQL query through the agent (POST /v1/query/raw).
 
         A real agent forwards it to Guance; the embedded receiver cannot run DQL and answers
@@ -412,15 +457,80 @@ class DataKit:
 
         Args:
             dql: The query, e.g. "M::cpu LIMIT 10".
-            options: Further fields of the query (time_range, limit, ...).
+            all_series: Page through every series (500 at a time; 20 pages for M::, else 5).
+            dict_output: Each series as a list of {column: value, ..., "tags": {...}} rows.
+            raw: The agent's whole answer (its series merged), not just {"series": [...]}.
+            token: A workspace token to query with.
+            options: Further fields of the query (time_range, limit, offset, ...).
         Returns:
-            (status_code, data).
+            (status_code, {"series": [...]}) by default.
         Raises:
             DataKitError: The request failed.
         Example:
-            status, data = DFF.SRC("datakit").query("M::cpu LIMIT 10")
+            status, data = DFF.SRC("datakit").query("M::cpu LIMIT 10", dict_output=True)
         """
-        return self.post_json("/v1/query/raw", {"queries": [{"query": dql, **options}]})
+        fields = {k: v for k, v in options.items() if v is not None}
+        pages = (20 if dql.strip().upper().startswith("M::") else 5) if all_series else 1
+        status, answer, series = 0, None, []
+        for page in range(pages):
+            query = {"query": dql, **fields}
+            if all_series:
+                query.update(slimit=QUERY_PAGE_SIZE, soffset=page * QUERY_PAGE_SIZE)
+            body: dict[str, Any] = {"queries": [query], "mask_visible": True}
+            if token:
+                body["token"] = token
+            status, answer = self.post_json("/v1/query/raw", body)
+            if status >= 400 or not isinstance(answer, dict) or "content" not in answer:
+                return status, answer  # an error (raise_for_status=False), or not DataKit's JSON
+            content = answer.get("content") or [{}]
+            found = (content[0] or {}).get("series") or []
+            series += found
+            if len(found) < QUERY_PAGE_SIZE:
+                break
+        if raw:
+            if isinstance(answer.get("content"), list) and answer["content"]:
+                answer["content"][0]["series"] = series
+            return status, answer
+        if dict_output:
+            return status, {"series": [_rows(s) for s in series]}
+        return status, {"series": series}
+
+    @classmethod
+    def convert_to_ns(cls, ts: float | int | None = None) -> int:
+        """A time in seconds, milliseconds, microseconds or nanoseconds as nanoseconds.
+
+        Args:
+            ts: The time; now when left out.
+        Returns:
+            Nanoseconds since the epoch (an int).
+        Example:
+            DataKit.convert_to_ns(1700000000)  # 1700000000000000000
+        """
+        if ts is None:
+            return time.time_ns()
+        value = int(ts)
+        for _ in range(3):
+            if value >= 10**18:
+                break
+            value *= 1000
+        return value
+
+    @classmethod
+    def prepare_line_protocol(cls, points: Iterable[Mapping[str, Any]]) -> str:
+        """The line protocol body of points (the text write_* would send).
+
+        Args:
+            points: Dicts {measurement, tags, fields, timestamp}.
+        Returns:
+            The lines, joined by newlines.
+        Raises:
+            ValueError: A point is not valid.
+        Example:
+            DataKit.prepare_line_protocol([{"measurement": "cpu", "fields": {"usage": 1.5}}])
+        """
+        if isinstance(points, Mapping):
+            points = [points]
+        return "\n".join(lineprotocol.encode_lines(list(points), now_ns=time.time_ns()))
 
     def close(self) -> None:
         """Close the helper's keep-alive connections (done for you when the run ends).
@@ -431,6 +541,16 @@ class DataKit:
         if self._session is not None:
             self._session.close()
             self._session = None
+
+
+def _rows(series: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One series as rows of {column: value, ..., "tags": {...}} (dict_output=True)."""
+    columns = series.get("columns") or []
+    tags = series.get("tags") or {}
+    return [
+        {**dict(zip(columns, values, strict=False)), "tags": tags}
+        for values in series.get("values") or []
+    ]
 
 
 def _decode(response) -> Any:

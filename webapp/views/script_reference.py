@@ -87,7 +87,7 @@ def _signature(func) -> str:
     params = [
         p.replace(annotation=inspect.Parameter.empty)
         for name, p in signature.parameters.items()
-        if name != "self"
+        if name not in ("self", "cls")
     ]
     return str(signature.replace(parameters=params, return_annotation=inspect.Signature.empty))
 
@@ -100,11 +100,13 @@ def _entry(anchor: str, name: str, kind: str, obj, aliases: list[str]) -> Entry:
 
 def public_members(cls) -> dict[str, object]:
     """The public callables of a class (aliases included), in source order."""
-    return {
-        name: value
-        for name, value in vars(cls).items()
-        if not name.startswith("_") and callable(value) and name not in dff.INTERNAL_MEMBERS
-    }
+    members = {}
+    for name, value in vars(cls).items():
+        if isinstance(value, classmethod | staticmethod):
+            value = value.__func__
+        if not name.startswith("_") and callable(value) and name not in dff.INTERNAL_MEMBERS:
+            members[name] = value
+    return members
 
 
 def _with_aliases(members: dict[str, object]) -> list[tuple[str, object, list[str]]]:
