@@ -91,6 +91,24 @@ def test_dff_api_sets_dataflux_attributes_and_title_is_optional(pool):
     ]
 
 
+def test_members_not_here_fail_by_name(pool):
+    code = (
+        "def main():\n"
+        "    present = [bool(DFF.STORE), bool(DFF.cache)]\n"
+        "    try:\n"
+        "        DFF.store.set('k', 1)\n"
+        "    except NotImplementedError as exc:\n"
+        "        return present + [type(exc).__name__, str(exc)]\n"
+    )
+    result, _ = run(pool, code)
+    assert result["return_value"] == [
+        False,
+        False,
+        "NotAvailableHere",
+        "DFF.STORE is not available in Funcpad: not yet in this version",
+    ]
+
+
 def test_raising_a_warning_skips_the_run(pool):
     result, _ = run(pool, "def main():\n    raise UserWarning('nothing to do today')\n")
     assert result["status"] == "skipped"

@@ -255,7 +255,7 @@ def test_the_duration_is_measured_outside_the_child(pool):
     )
     result = pool.run(job(code))
     # Its own return value is a script's right; its duration is not.
-    assert result["status"] == "success" and result["return_value"] == "mine"
+    assert result["status"] == "success" and result["return_value"] == "mine", result["error"]
     assert result["duration_ms"] >= 300
 
 

@@ -12,6 +12,7 @@ try:  # inside the sandbox the SDK is a top-level package; in the app it lives i
         EnvReader,
         InvalidAPIOption,
         RunContext,
+        Unavailable,
         api_options,
         format_sql,
         var_line,
@@ -21,6 +22,7 @@ except ImportError:
         EnvReader,
         InvalidAPIOption,
         RunContext,
+        Unavailable,
         api_options,
         format_sql,
         var_line,
@@ -56,6 +58,32 @@ BUILTIN_VARIABLES = {
     "_DFF_CRONTAB": "The older name of _DFF_CRON_EXPR.",
     "_DFF_CRONTAB_DELAY": "The older name of _DFF_CRON_JOB_DELAY.",
     "_DFF_CRONTAB_EXEC_MODE": "The older name of _DFF_CRON_JOB_EXEC_MODE.",
+}
+
+# DataFlux Func members this version does not offer, with why (they fail clearly when used).
+UNAVAILABLE_MEMBERS = {
+    "STORE": "not yet in this version",
+    "CACHE": "not yet in this version",
+    "FUNC": "not yet in this version",
+    "TASK": "not yet in this version",
+    "THREAD": "not yet in this version",
+    "RESP": "not yet in this version",
+    "RESP_FILE": "not yet in this version",
+    "RESP_LARGE_DATA": "not yet in this version",
+    "REDIRECT": "not yet in this version",
+    "SYNC_API": "not yet in this version",
+    "ASYNC_API": "not yet in this version",
+    "CRON_JOB": "not yet in this version",
+    "BLUEPRINT": "there are no blueprints here",
+    "CONFIG": "not yet in this version",
+    "RSRC": "there is no resource directory here",
+    "SIGN": "not yet in this version",
+    "TOOLKIT": "not yet in this version",
+    "DATAWAY": "not yet in this version",
+    "GUANCE_OPENAPI": "it needs a Guance account; not in this version",
+    "EXTRA_GUANCE_DATA": "task records are not sent to Guance here",
+    "SYS_DB": "scripts cannot reach the platform's database here",
+    "SYS_CACHE_DB": "scripts cannot reach the platform's cache here",
 }
 
 # DFFNamespace's members that are for the platform, not for scripts.
@@ -117,6 +145,8 @@ class DFFNamespace:
         # stand in for the methods below, which carry the docs.
         self.ENV = EnvReader(self._env)
         self.CTX = context if context is not None else RunContext()
+        for member, reason in UNAVAILABLE_MEMBERS.items():
+            setattr(self, member, Unavailable(member, reason))
 
     def __getattr__(self, name: str) -> Any:
         """Any other member is None, as in DataFlux Func; every member has a lower-case alias

@@ -132,6 +132,38 @@ class EnvReader:
         return sorted(self._env)
 
 
+# --- members not available here ---------------------------------------------------------------
+
+
+class NotAvailableHere(NotImplementedError):
+    """A DFF member this platform does not offer (yet): used, it says so by name."""
+
+
+class Unavailable:
+    """Stands in for a DataFlux Func member that is not here, so that a script using it fails
+    with a sentence naming it instead of ``'NoneType' object has no attribute ...``."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self._name = name
+        self._reason = reason
+
+    def _refuse(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise NotAvailableHere(f"DFF.{self._name} is not available in Funcpad: {self._reason}")
+
+    __call__ = _refuse
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return self._refuse
+
+    def __bool__(self) -> bool:
+        return False  # "if DFF.STORE:" reads as absent
+
+    def __repr__(self) -> str:
+        return f"<DFF.{self._name}: not available>"
+
+
 # --- VAR --------------------------------------------------------------------------------------
 
 

@@ -14,12 +14,17 @@ SECTION_TITLES = {
     "variables": lazy_gettext("Built-in variables"),
     "datakit": lazy_gettext("The DataKit helper"),
     "errors": lazy_gettext("Errors"),
+    "unavailable": lazy_gettext("Not available in this version"),
 }
 SECTION_INTROS = {
     "dff": lazy_gettext("Every script has DFF without importing anything, as in DataFlux Func."),
     "variables": lazy_gettext("Set for every run, next to DFF."),
     "datakit": lazy_gettext("What DFF.SRC('datakit') returns."),
     "errors": lazy_gettext("What a script may catch."),
+    "unavailable": lazy_gettext(
+        "DataFlux Func members a script may name but cannot use here: using one raises "
+        "NotAvailableHere with its name."
+    ),
 }
 
 

@@ -138,11 +138,16 @@ def reference() -> list[Section]:
         _entry(cls.__name__, cls.__name__, "error", cls, [])
         for cls in (dff.ConnectorNotFound, datakit.DataKitError)
     ]
+    unavailable = [
+        Entry(f"DFF.{name}", f"DFF.{name}", "unavailable", summary=reason)
+        for name, reason in dff.UNAVAILABLE_MEMBERS.items()
+    ]
     return [
         Section("dff", dff_entries),
         Section("variables", variables),
         Section("datakit", helper),
         Section("errors", errors),
+        Section("unavailable", unavailable),
     ]
 
 
@@ -176,7 +181,7 @@ def completions() -> dict[str, list[dict[str, str]]]:
     def items(section: str, prefix: str) -> list[dict[str, str]]:
         out = []
         for entry in sections[section].entries:
-            if entry.kind == "class":
+            if entry.kind in ("class", "unavailable"):
                 continue
             for name in [entry.name, *entry.aliases]:
                 out.append(

@@ -148,4 +148,11 @@ TEXTS = (
     N_("Close the helper's keep-alive connections (done for you when the run ends)."),
     N_("DFF.SRC was given an id that no connector has, or a type scripts cannot open."),
     N_("A request to DataKit failed; the message names the request and the reason."),
+    N_("not yet in this version"),
+    N_("there are no blueprints here"),
+    N_("there is no resource directory here"),
+    N_("it needs a Guance account; not in this version"),
+    N_("task records are not sent to Guance here"),
+    N_("scripts cannot reach the platform's database here"),
+    N_("scripts cannot reach the platform's cache here"),
 )
