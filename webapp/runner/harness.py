@@ -8,6 +8,7 @@ script becomes a ``failure`` result with a traceback limited to the script's own
 from __future__ import annotations
 
 import builtins
+import copy
 import importlib.abc
 import importlib.util
 import io
@@ -209,13 +210,16 @@ def build_globals(
     filename: str,
     script_builtins: dict[str, Any] | None = None,
     name: str | None = None,
+    variables: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """A script's module globals; ``variables`` are the run's _DFF_* values (computed once and
+    copied into every script it imports, as in DataFlux Func)."""
     return {
         "__name__": name or job.get("script_id", "script"),
         "__file__": filename,
         "__builtins__": script_builtins if script_builtins is not None else builtins,
         "DFF": dff,
-        **dff_variables(job),
+        **copy.deepcopy(variables if variables is not None else dff_variables(job)),
     }
 
 
@@ -291,10 +295,11 @@ def run_job(
     saved_streams = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = log
     result: dict[str, Any] = {"status": "success", "return_value": None, "error": None}
+    variables = dff_variables(job)
     importer = ScriptImporter(
         dict(job.get("modules") or {}),
         lambda name: build_globals(
-            job, module_dff(name), script_filename(name), script_builtins, name
+            job, module_dff(name), script_filename(name), script_builtins, name, variables
         ),
     )
     script_builtins = {
@@ -304,7 +309,7 @@ def run_job(
     }
     sys.meta_path.insert(0, importer)
     try:
-        module_globals = build_globals(job, dff, filename, script_builtins)
+        module_globals = build_globals(job, dff, filename, script_builtins, variables=variables)
         exec(compile(code, filename, "exec", dont_inherit=True), module_globals)
         if job.get("mode") == "extract":
             result["funcs"] = list(dff.exported.values())

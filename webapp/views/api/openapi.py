@@ -148,9 +148,7 @@ _STATUS = {
 }
 
 
-@cache
-def _document_for(app_id: int) -> dict[str, Any]:
-    app = current_app
+def _build_document(app: Flask) -> dict[str, Any]:
     ops = operations(app)
     missing = [f"{m} {p}" for m, p, _e, op in ops if op is None]
     if missing:
@@ -202,8 +200,11 @@ def _document_for(app_id: int) -> dict[str, Any]:
 
 
 def document() -> dict[str, Any]:
-    """The document of the current app (built once per app)."""
-    return _document_for(id(current_app._get_current_object()))
+    """The document of the current app (built once per app, kept in ``app.extensions``)."""
+    app = current_app._get_current_object()
+    if "funcpad.openapi" not in app.extensions:
+        app.extensions["funcpad.openapi"] = _build_document(app)
+    return app.extensions["funcpad.openapi"]
 
 
 @api.get("/openapi.json")
