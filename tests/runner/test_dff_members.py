@@ -109,6 +109,17 @@ def test_members_not_here_fail_by_name(pool):
     ]
 
 
+def test_dff_datakit_is_the_helper_class(pool):
+    code = (
+        "def main():\n"
+        "    helper = DFF.DATAKIT(url='http://127.0.0.1:9', dry_run=True)\n"
+        "    return [list(helper.write_metric('m', fields={'v': 1})),\n"
+        "            DFF.DATAKIT.convert_to_ns(1), DFF.datakit is DFF.DATAKIT]\n"
+    )
+    result, _ = run(pool, code)
+    assert result["return_value"] == [[0, None], 10**9, True]
+
+
 def test_raising_a_warning_skips_the_run(pool):
     result, _ = run(pool, "def main():\n    raise UserWarning('nothing to do today')\n")
     assert result["status"] == "skipped"

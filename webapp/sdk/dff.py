@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 try:  # inside the sandbox the SDK is a top-level package; in the app it lives in webapp.sdk
+    from sdk.datakit import DataKit
     from sdk.dff_helpers import (
         EnvReader,
         InvalidAPIOption,
@@ -18,6 +19,7 @@ try:  # inside the sandbox the SDK is a top-level package; in the app it lives i
         var_line,
     )
 except ImportError:
+    from webapp.sdk.datakit import DataKit
     from webapp.sdk.dff_helpers import (
         EnvReader,
         InvalidAPIOption,
@@ -79,7 +81,6 @@ UNAVAILABLE_MEMBERS = {
     "RSRC": "there is no resource directory here",
     "SIGN": "not yet in this version",
     "TOOLKIT": "not yet in this version",
-    "DATAWAY": "not yet in this version",
     "GUANCE_OPENAPI": "it needs a Guance account; not in this version",
     "EXTRA_GUANCE_DATA": "task records are not sent to Guance here",
     "SYS_DB": "scripts cannot reach the platform's database here",
@@ -147,6 +148,7 @@ class DFFNamespace:
         self.CTX = context if context is not None else RunContext()
         for member, reason in UNAVAILABLE_MEMBERS.items():
             setattr(self, member, Unavailable(member, reason))
+        self.DATAKIT = DataKit  # the class itself, as in DataFlux Func (DATAKIT.convert_to_ns)
 
     def __getattr__(self, name: str) -> Any:
         """Any other member is None, as in DataFlux Func; every member has a lower-case alias
@@ -222,6 +224,24 @@ class DFFNamespace:
         return format_sql(sql, sql_params, pretty, sql_escape)
 
     format_sql = SQL
+
+    def DATAKIT(self, url: str | None = None, **options: Any) -> Any:  # the class, see __init__
+        """The DataKit helper class, for an agent that is not a connector: DFF.DATAKIT(url=...).
+
+        Takes the same options as the connector's helper (host, port, protocol, source,
+        token, timeout, dry_run, debug, split_size, ...); what the sandbox's network policy
+        blocks stays blocked.
+
+        Args:
+            url: The agent, e.g. "http://127.0.0.1:9529".
+            options: The helper's options.
+        Returns:
+            A DataKit helper.
+        Example:
+            datakit = DFF.DATAKIT(url="http://127.0.0.1:9529", source="my_collector")
+            datakit.write_metric("cpu", fields={"usage": 1.5})
+        """
+        return DataKit(url=url, **options)
 
     def CTX(self, key: str) -> Any:  # documents the RunContext set in __init__
         """A dict shared by every script of one run: set a value in one, read it in another.

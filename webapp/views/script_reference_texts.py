@@ -22,6 +22,13 @@ TEXTS = (
     N_("The statement with ? and ?? placeholders."),
     N_("A list of values, left to right (one value may be given alone)."),
     N_("Put each item of a list or dict on its own line."),
+    N_("The DataKit helper class, for an agent that is not a connector: DFF.DATAKIT(url=...)."),
+    N_(
+        "Takes the same options as the connector's helper (host, port, protocol, source, token, timeout, dry_run, debug, split_size, ...); what the sandbox's network policy blocks stays blocked."
+    ),
+    N_("A DataKit helper."),
+    N_('The agent, e.g. "http://127.0.0.1:9529".'),
+    N_("The helper's options."),
     N_("A dict shared by every script of one run: set a value in one, read it in another."),
     N_(
         "CTX(key) is CTX.get(key); also has(key), get_all(), set(key, value), delete(key) and clear(). Values come back as copies; everything is gone when the run ends."
