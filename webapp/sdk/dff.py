@@ -8,27 +8,18 @@ from collections.abc import Callable
 from typing import Any
 
 try:  # inside the sandbox the SDK is a top-level package; in the app it lives in webapp.sdk
-    from sdk.datakit import DataKit
-    from sdk.dff_helpers import (
-        EnvReader,
-        InvalidAPIOption,
-        RunContext,
-        Unavailable,
-        api_options,
-        format_sql,
-        var_line,
-    )
+    from sdk import datakit, dff_helpers
 except ImportError:
-    from webapp.sdk.datakit import DataKit
-    from webapp.sdk.dff_helpers import (
-        EnvReader,
-        InvalidAPIOption,
-        RunContext,
-        Unavailable,
-        api_options,
-        format_sql,
-        var_line,
-    )
+    from webapp.sdk import datakit, dff_helpers
+
+DataKit = datakit.DataKit
+EnvReader = dff_helpers.EnvReader
+InvalidAPIOption = dff_helpers.InvalidAPIOption
+RunContext = dff_helpers.RunContext
+Unavailable = dff_helpers.Unavailable
+api_options = dff_helpers.api_options
+format_sql = dff_helpers.format_sql
+var_line = dff_helpers.var_line
 
 PASSWORD_MASK = "*****"
 MIN_TIMEOUT, MAX_TIMEOUT = 1, 3600

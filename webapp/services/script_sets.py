@@ -53,6 +53,17 @@ def _title(title: object, fallback: str) -> str:
     return title.strip()
 
 
+def _description(description: object) -> str:
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION_LENGTH:
+        raise ServiceError(
+            "invalid_description",
+            N_("The description must be text of at most %(n)s characters."),
+            field="description",
+            params={"n": MAX_DESCRIPTION_LENGTH},
+        )
+    return description
+
+
 def list_sets(session: Session) -> list[tuple[ScriptSet, int]]:
     """Every set with its number of scripts, by id."""
     counts = dict(
@@ -88,19 +99,10 @@ def create_set(
             field="id",
             params={"id": set_id},
         )
-    if description is not None and (
-        not isinstance(description, str) or len(description) > MAX_DESCRIPTION_LENGTH
-    ):
-        raise ServiceError(
-            "invalid_description",
-            N_("The description must be text of at most %(n)s characters."),
-            field="description",
-            params={"n": MAX_DESCRIPTION_LENGTH},
-        )
     script_set = ScriptSet(
         id=set_id,
         title=_title(title, set_id),
-        description=description or "",
+        description=_description(description or ""),
         created_at=now,
         created_by=username,
         updated_at=now,
@@ -127,14 +129,7 @@ def update_set(
     if title is not None:
         script_set.title = _title(title, script_set.id)
     if description is not None:
-        if not isinstance(description, str) or len(description) > MAX_DESCRIPTION_LENGTH:
-            raise ServiceError(
-                "invalid_description",
-                N_("The description must be text of at most %(n)s characters."),
-                field="description",
-                params={"n": MAX_DESCRIPTION_LENGTH},
-            )
-        script_set.description = description
+        script_set.description = _description(description)
     script_set.updated_at = now
     session.flush()
     return script_set
