@@ -42,7 +42,8 @@ log "compiling translations"
 # Debian packages. The sandbox: bubblewrap, passt and iproute2 (its network), and (when the app runs as root, so scripts run as
 # unprivileged uids that cannot read an interpreter under /root) Debian's python3 with requests
 # and seccomp. The tests: chromium (browser suite), PostgreSQL (tests/postgres) and
-# victoria-metrics (line-protocol interop), a CJK font (readable zh screenshots).
+# victoria-metrics (line-protocol interop), a CJK font (readable zh screenshots), redis-server
+# (DFF.CACHE's Redis back-end).
 missing=()
 command -v bwrap >/dev/null || missing+=(bubblewrap)
 command -v pasta >/dev/null || missing+=(passt)  # the "internet" network policy
@@ -59,6 +60,7 @@ if [[ $want_test == 1 ]]; then
   # A CJK font, so that the Chinese screenshots of the browser suite can be read.
   [[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] || missing+=(fonts-wqy-microhei)
   command -v unshare >/dev/null || missing+=(util-linux)  # the API contract test's netns
+  command -v redis-server >/dev/null || missing+=(redis-server)  # DFF.CACHE on Redis
 fi
 if (( ${#missing[@]} )); then
   if [[ $(id -u) == 0 ]]; then

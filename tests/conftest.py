@@ -235,3 +235,43 @@ def fresh_live_server(tmp_path) -> Iterator[str]:
     data_dir.mkdir()
     with running_server(data_dir) as base:
         yield base
+
+
+REDIS_PASSWORD = "test-redis-password"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    """Debian's redis-server on a free 127.0.0.1 port with a password, once per session."""
+    port = free_port()
+    work = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--bind", "127.0.0.1",
+            "--port", str(port),
+            "--requirepass", REDIS_PASSWORD,
+            "--save", "",
+            "--appendonly", "no",
+            "--dir", str(work),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"redis://:{REDIS_PASSWORD}@127.0.0.1:{port}/0"
+    import redis
+
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.RedisError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start") from None
+            time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)

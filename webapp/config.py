@@ -80,6 +80,17 @@ def parse_bind(name: str, raw: str | None) -> str:
     return value
 
 
+def parse_redis_url(raw: str | None) -> str | None:
+    value = (raw or "").strip()
+    if not value:
+        return None
+    if not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"FUNCPAD_REDIS_URL must start with redis://, rediss:// or unix:// (got {value!r})"
+        )
+    return value
+
+
 def load_or_create_secret_key(data_dir: Path) -> str:
     """Return the instance's secret key, creating it (mode 0600) on first start.
 
@@ -186,6 +197,17 @@ def load_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
         "FUNCPAD_RETENTION_THREAD": parse_bool(
             "FUNCPAD_RETENTION_THREAD", env.get("FUNCPAD_RETENTION_THREAD"), True
         ),
+        # DFF.STORE and the embedded DFF.CACHE: all values together stay under these.
+        "FUNCPAD_STORE_MAX_MB": parse_int(
+            "FUNCPAD_STORE_MAX_MB", env.get("FUNCPAD_STORE_MAX_MB"), 512, minimum=1
+        ),
+        "FUNCPAD_CACHE_MAX_MB": parse_int(
+            "FUNCPAD_CACHE_MAX_MB", env.get("FUNCPAD_CACHE_MAX_MB"), 256, minimum=1
+        ),
+        # A Redis for DFF.CACHE (redis://[:password@]host:port/db); the database when unset.
+        "FUNCPAD_REDIS_URL": parse_redis_url(env.get("FUNCPAD_REDIS_URL")),
+        "FUNCPAD_CACHE_KEY_PREFIX": (env.get("FUNCPAD_CACHE_KEY_PREFIX") or "").strip()
+        or "Funcpad-worker#funcCache",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": load_or_create_secret_key(data_dir),
         # Code is capped at 1 MiB by the scripts service (413); leave room for JSON escaping.

@@ -94,9 +94,9 @@ def test_dff_api_sets_dataflux_attributes_and_title_is_optional(pool):
 def test_members_not_here_fail_by_name(pool):
     code = (
         "def main():\n"
-        "    present = [bool(DFF.STORE), bool(DFF.cache)]\n"
+        "    present = [bool(DFF.SYS_DB), bool(DFF.sys_cache_db)]\n"
         "    try:\n"
-        "        DFF.store.set('k', 1)\n"
+        "        DFF.sys_db.query('SELECT 1')\n"
         "    except NotImplementedError as exc:\n"
         "        return present + [type(exc).__name__, str(exc)]\n"
     )
@@ -105,7 +105,7 @@ def test_members_not_here_fail_by_name(pool):
         False,
         False,
         "NotAvailableHere",
-        "DFF.STORE is not available in Funcpad: not yet in this version",
+        "DFF.SYS_DB is not available in Funcpad: scripts cannot reach the platform's database here",
     ]
 
 

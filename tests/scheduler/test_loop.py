@@ -177,3 +177,28 @@ def test_old_finished_records_are_pruned_by_age(app_ctx, job):
     assert db.session.get(TaskRecord, "old-done") is None
     assert db.session.get(TaskRecord, "old-running") is not None
     assert db.session.get(TaskRecord, "recent") is not None
+
+
+def test_expired_store_and_cache_keys_are_purged(app_ctx):
+    from webapp.models import FuncCacheEntry, FuncStoreEntry
+
+    now = utcnow()
+    past_ms = int((now - timedelta(seconds=5)).timestamp() * 1000)
+    common = {"value_json": "1", "size": 1}
+    db.session.add_all(
+        [
+            FuncStoreEntry(
+                id="fnst-old", scope="s", key="old", expire_at=now - timedelta(1), **common
+            ),
+            FuncStoreEntry(id="fnst-keep", scope="s", key="keep", expire_at=None, **common),
+            FuncCacheEntry(scope="s", key="old", kind="string", expire_at_ms=past_ms, **common),
+            FuncCacheEntry(scope="s", key="keep", kind="string", expire_at_ms=None, **common),
+        ]
+    )
+    db.session.commit()
+    assert Scheduler(app_ctx).purge_expired_values() == 2
+    db.session.expire_all()
+    assert db.session.get(FuncStoreEntry, "fnst-old") is None
+    assert db.session.get(FuncStoreEntry, "fnst-keep") is not None
+    assert db.session.get(FuncCacheEntry, ("s", "old")) is None
+    assert db.session.get(FuncCacheEntry, ("s", "keep")) is not None

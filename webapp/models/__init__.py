@@ -3,6 +3,7 @@
 from webapp.models.connectors import Connector
 from webapp.models.crontab import CrontabConfig, SchedulerLease, SchedulerSetting
 from webapp.models.env_vars import EnvVar
+from webapp.models.func_store import FuncCacheEntry, FuncStoreEntry
 from webapp.models.funcs import Func
 from webapp.models.scripts import Script, ScriptRevision, ScriptSet
 from webapp.models.task_records import TaskRecord
@@ -14,6 +15,8 @@ __all__ = [
     "CrontabConfig",
     "EnvVar",
     "Func",
+    "FuncCacheEntry",
+    "FuncStoreEntry",
     "LoginAttempt",
     "SchedulerLease",
     "SchedulerSetting",

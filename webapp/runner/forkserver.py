@@ -43,6 +43,7 @@ import signal
 import socket
 import sys
 import tempfile
+import threading
 import time
 
 RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -314,18 +315,25 @@ class Zygote:
         os.environ["TMPDIR"] = job_dir
         tempfile.tempdir = job_dir
         harness.warm_up()  # while no one waits: see its docstring
-        with os.fdopen(job_read, "rb") as source:
-            job = framing.read_frame(source)
+        source = os.fdopen(job_read, "rb")
+        job = framing.read_frame(source)
         if job is None:
             return 0  # the app went away before giving us work
+        if not job.get("host_calls"):
+            source.close()
         confine.apply_limits(job.get("limits") or {})
         gc.enable()
         pipe = os.fdopen(frames_write, "wb", buffering=0)
 
-        def emit(message: dict) -> None:
-            pipe.write(framing.encode(message))
+        emitting = threading.Lock()  # a script's threads print too: frames stay whole
 
-        result = harness.run_job(job, emit)
+        def emit(message: dict) -> None:
+            frame = framing.encode(message)
+            with emitting:
+                pipe.write(frame)
+
+        host = harness.HostChannel(emit, source) if job.get("host_calls") else None
+        result = harness.run_job(job, emit, host=host)
         emit({"type": "result", **result})
         pipe.close()
         return 0

@@ -17,6 +17,7 @@ import linecache
 import reprlib
 import resource
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -26,10 +27,12 @@ try:  # inside the sandbox the SDK is a top-level package; in the app it lives i
     import framing
     from sdk.datakit import DataKit
     from sdk.dff import DFFNamespace
+    from sdk.dff_errors import host_error
 except ImportError:  # pragma: no cover - exercised by in-process tests
     from webapp.runner import framing
     from webapp.sdk.datakit import DataKit
     from webapp.sdk.dff import DFFNamespace
+    from webapp.sdk.dff_errors import host_error
 
 # Connector types a script can open with DFF.SRC(id): type -> helper class.
 CONNECTOR_FACTORIES: dict[str, Callable[..., Any]] = {"datakit": DataKit}
@@ -136,6 +139,31 @@ def _bounded(text: str) -> str:
 
 def peak_memory_kb() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+class HostChannel:
+    """The script's calls to the platform (STORE, CACHE, FUNC...): one request frame out on
+    the frames pipe, one answer frame back on the job pipe, a call at a time (a lock keeps
+    threads of the script from mixing their answers). ``HostChannel(op, args)`` returns the
+    answer's value or raises the error the platform named (``sdk.dff_errors``)."""
+
+    def __init__(self, emit: Callable[[dict], None], source) -> None:
+        self._emit = emit
+        self._source = source
+        self._lock = threading.Lock()
+        self._next_id = 0
+
+    def __call__(self, op: str, args: dict[str, Any]) -> Any:
+        with self._lock:
+            self._next_id += 1
+            call_id = self._next_id
+            self._emit({"type": "call", "id": call_id, "op": op, "args": args})
+            answer = framing.read_frame(self._source)
+        if not isinstance(answer, dict) or answer.get("id") != call_id:
+            raise RuntimeError("the platform did not answer the call")
+        if answer.get("error") is not None:
+            raise host_error(answer["error"])
+        return answer.get("value")
 
 
 class ScriptImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -275,21 +303,27 @@ def run_job(
     job: dict[str, Any],
     emit: Callable[[dict], None],
     connector_factories: dict[str, Callable[..., Any]] | None = None,
+    host: Callable[[str, dict[str, Any]], Any] | None = None,
 ) -> dict[str, Any]:
-    """Execute ``job`` (mode ``run``: call ``func(**kwargs)``; ``extract``: list DFF.API funcs)."""
+    """Execute ``job`` (mode ``run``: call ``func(**kwargs)``; ``extract``: list DFF.API funcs).
+
+    ``host`` carries the calls of STORE, CACHE, FUNC... to the platform (``HostChannel``);
+    without it those members say they are not available in this run."""
     started = time.perf_counter()
     filename = script_filename(job.get("script_id", "script"))
     code = job["code"]
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     factories = connector_factories or CONNECTOR_FACTORIES
     dff = DFFNamespace(
-        job.get("env"), job.get("connectors"), factories, job.get("script_id", "script")
+        job.get("env"), job.get("connectors"), factories, job.get("script_id", "script"), host=host
     )
 
     def module_dff(name: str) -> DFFNamespace:
-        # Each imported script has a DFF of its own (its DFF.API functions are its own), with
-        # the run's variables, connectors and CTX.
-        return DFFNamespace(job.get("env"), job.get("connectors"), factories, name, dff.CTX)
+        # Each imported script has a DFF of its own (its DFF.API functions are its own, its
+        # STORE and CACHE scope is its id), with the run's variables, connectors and CTX.
+        return DFFNamespace(
+            job.get("env"), job.get("connectors"), factories, name, dff.CTX, host=host
+        )
 
     log = LogWriter(emit, dff.password_values(), int(job.get("log_limit", 1024 * 1024)))
     saved_streams = sys.stdout, sys.stderr

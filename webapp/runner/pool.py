@@ -29,6 +29,7 @@ from webapp.runner import network
 from webapp.runner.sandbox import Sandbox
 from webapp.runner.supervisor import (
     HOST_GRACE_SECONDS,
+    CallCallback,
     JobSupervisor,
     Spare,
     ZygoteGone,
@@ -136,7 +137,11 @@ class Slot:
         return kind
 
     def run(
-        self, job: dict[str, Any], on_log: LogCallback | None, endpoints: tuple = ()
+        self,
+        job: dict[str, Any],
+        on_log: LogCallback | None,
+        endpoints: tuple = (),
+        on_call: CallCallback | None = None,
     ) -> dict[str, Any]:
         self.ensure_started(endpoints)
         with contextlib.suppress(BlockingIOError):
@@ -145,7 +150,7 @@ class Slot:
         try:
             spare = self.take_spare()
             supervisor = JobSupervisor(
-                job, spare, self.control, self._cancel_read, on_log, self._file
+                job, spare, self.control, self._cancel_read, on_log, self._file, on_call
             )
             outcome = supervisor.run()
             if supervisor.exit is None:
@@ -283,8 +288,14 @@ class RunnerPool:
         running = sum(1 for s in self._slots if s.process is not None)
         return {"slots": self.size, "busy": busy, "warm": running, "waiting": self._waiting}
 
-    def run(self, job: dict[str, Any], on_log: LogCallback | None = None) -> dict[str, Any]:
-        """Run a job (``id`` is assigned when missing); returns the result dict."""
+    def run(
+        self,
+        job: dict[str, Any],
+        on_log: LogCallback | None = None,
+        on_call: CallCallback | None = None,
+    ) -> dict[str, Any]:
+        """Run a job (``id`` is assigned when missing); returns the result dict. ``on_call``
+        answers the script's host calls (``supervisor.JobSupervisor``)."""
         if not self.sandbox.layers.available:
             return failure("SandboxUnavailable", self.sandbox.layers.reason)
         job.setdefault("id", f"job-{next(self._ids)}")
@@ -297,7 +308,7 @@ class RunnerPool:
             self._waiting -= 1
         try:
             try:
-                return slot.run(job, on_log, self.endpoints)
+                return slot.run(job, on_log, self.endpoints, on_call)
             except SlotFailure as exc:
                 if not slot.persistent:
                     return failure("SandboxUnavailable", str(exc))
@@ -305,7 +316,7 @@ class RunnerPool:
                 # try once more with a plain process that imports nothing ahead.
                 self.use_plain_spawning(str(exc))
                 try:
-                    return slot.run(job, on_log, self.endpoints)
+                    return slot.run(job, on_log, self.endpoints, on_call)
                 except SlotFailure as again:
                     return failure("SandboxUnavailable", str(again))
         finally:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import select
 import signal
@@ -35,7 +36,13 @@ from typing import Any
 
 from webapp.runner import framing
 
+log = logging.getLogger(__name__)
+
 LogCallback = Callable[[dict[str, Any]], None]
+# A host call: (operation, arguments) -> a JSON-able value; raises HostCallError for the script.
+CallCallback = Callable[[str, dict[str, Any]], Any]
+MAX_HOST_CALLS = 20000  # per run: STORE, CACHE, FUNC... each costs the host real work
+MAX_PENDING_ANSWERS = 8 * 1024 * 1024  # bytes of answers the child has not read yet
 HOST_GRACE_SECONDS = 5.0  # after a kill, how long the zygote may take to report the exit
 DRAIN_SECONDS = 1.0  # after the exit, how long a killed grandchild may keep the pipe open
 FRAME_OVERHEAD = 1024 * 1024  # a result frame's error, traceback and keys besides the value
@@ -68,6 +75,15 @@ def died(status: int) -> dict[str, Any]:
     else:
         detail = f"the process exited with status {os.WEXITSTATUS(status)} before reporting"
     return failure("ProcessDied", detail)
+
+
+class HostCallError(Exception):
+    """A host call refused or failed in a way the script should see (as ``kind``)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
 
 
 class ZygoteGone(RuntimeError):
@@ -115,10 +131,16 @@ class JobSupervisor:
         cancel_read: int,
         on_log: LogCallback | None,
         file_message: Callable[[dict, list[int]], str | None] = lambda _body, _fds: None,
+        on_call: CallCallback | None = None,
     ) -> None:
-        """``file_message`` keeps whatever else the zygote sends meanwhile (the next spare)."""
+        """``file_message`` keeps whatever else the zygote sends meanwhile (the next spare);
+        ``on_call`` answers the script's host calls (STORE, CACHE, FUNC...): without it the job
+        pipe is closed once the job is in, and a call breaks the protocol."""
         self.file_message = file_message
-        self.job = job
+        self.on_call = on_call
+        self.calls_made = 0
+        self.answers = bytearray()  # framed answers waiting for room in the job pipe
+        self.job = dict(job, host_calls=on_call is not None)
         self.spare = spare
         self.control = control
         self.cancel_read = cancel_read
@@ -140,11 +162,11 @@ class JobSupervisor:
         spare = self.spare
         started = time.monotonic()
         deadline = started + float(self.job.get("timeout", 30))
-        payload = memoryview(framing.encode(self.job))
+        self.answers += framing.encode(self.job)
         job_write: int | None = spare.job_write
         os.set_blocking(job_write, False)
         os.set_blocking(spare.frames_read, False)
-        payload, job_write = self.feed_job(payload, job_write)  # most jobs fit in the pipe
+        job_write = self.feed_job(job_write)  # most jobs fit in the pipe
         frames_open = True
         exited_at: float | None = None
         try:
@@ -168,16 +190,18 @@ class JobSupervisor:
                 readable = [self.control, self.cancel_read]
                 if frames_open:
                     readable.append(spare.frames_read)
-                writable = [job_write] if job_write is not None else []
+                writable = [job_write] if job_write is not None and self.answers else []
                 wait = max(min(deadline - now, 0.25), 0) if self.kill_sent_at is None else 0.05
                 ready, can_write, _ = select.select(readable, writable, [], wait)
                 if can_write:
-                    payload, job_write = self.feed_job(payload, job_write)
+                    job_write = self.feed_job(job_write)
                 if self.cancel_read in ready:
                     os.read(self.cancel_read, 64)
                     self.end(failure("Stopped", "the run was stopped by a user"))
                 if spare.frames_read in ready:
                     frames_open = self.read_frames(spare.frames_read)
+                    if self.answers and job_write is not None:
+                        job_write = self.feed_job(job_write)  # the script waits for it
                 if self.control in ready:
                     message = receive(self.control, 0)
                     if message is not None:
@@ -192,19 +216,19 @@ class JobSupervisor:
             os.close(spare.frames_read)
         return self.decide(started)
 
-    @staticmethod
-    def feed_job(payload: memoryview, job_write: int | None) -> tuple[memoryview, int | None]:
-        """Write what the pipe takes now; close it once the whole job is in."""
+    def feed_job(self, job_write: int | None) -> int | None:
+        """Write what the pipe takes now (the job, then answers); without host calls the pipe
+        is closed once the whole job is in."""
         try:
-            payload = payload[os.write(job_write, payload) :]
+            del self.answers[: os.write(job_write, self.answers)]
         except BlockingIOError:
-            return payload, job_write
+            return job_write
         except OSError:
-            payload = payload[:0]  # the process is gone; its status will say why
-        if payload:
-            return payload, job_write
+            self.answers.clear()  # the process is gone; its status will say why
+        if self.answers or (self.on_call is not None and self.result is None):
+            return job_write
         os.close(job_write)
-        return payload, None
+        return None
 
     def read_frames(self, fd: int) -> bool:
         """Read what is there, up to 1 MiB so that a flood cannot starve the deadline (the end
@@ -256,6 +280,8 @@ class JobSupervisor:
             kind = message.get("type") if isinstance(message, dict) else None
             if kind == "log" and self.result is None:
                 self.log_line(message.get("message"))
+            elif kind == "call" and self.result is None and self.on_call is not None:
+                self.host_call(message)
             elif kind == "result" and self.result is None:
                 self.result = message
                 self.result_at = time.monotonic()
@@ -267,6 +293,43 @@ class JobSupervisor:
                     what = "a log line after the result"
                 self.break_protocol("SandboxError", f"the run broke the result protocol: {what}")
                 return
+
+    def host_call(self, message: dict[str, Any]) -> None:
+        """Answer one host call (in order; the script waits for each answer)."""
+        call_id, op, args = message.get("id"), message.get("op"), message.get("args")
+        if not (isinstance(call_id, int) and isinstance(op, str) and isinstance(args, dict)):
+            self.break_protocol("SandboxError", "the run sent a malformed host call")
+            return
+        self.calls_made += 1
+        answer: dict[str, Any] = {"type": "answer", "id": call_id}
+        try:
+            if self.calls_made > MAX_HOST_CALLS:
+                raise HostCallError(
+                    "LimitExceeded",
+                    f"a run may make at most {MAX_HOST_CALLS} calls to STORE, CACHE, FUNC and "
+                    "the other DFF services",
+                )
+            answer["value"] = self.on_call(op, args)
+            encoded = framing.encode(answer)
+            if len(encoded) > self.result_limit + FRAME_OVERHEAD:
+                raise HostCallError(
+                    "ValueError",
+                    f"the answer to {op} is {len(encoded)} bytes; the limit is "
+                    f"{self.result_limit // 1024} KiB (ask for fewer keys at a time)",
+                )
+        except HostCallError as exc:
+            answer.pop("value", None)
+            answer["error"] = {"type": exc.kind, "message": exc.message}
+            encoded = framing.encode(answer)
+        except Exception:  # the host's own fault: logged here, never shown to the script
+            log.exception("host call %s failed", op)
+            answer.pop("value", None)
+            answer["error"] = {"type": "RuntimeError", "message": f"{op} failed on the server"}
+            encoded = framing.encode(answer)
+        if len(self.answers) + len(encoded) > MAX_PENDING_ANSWERS:
+            self.break_protocol("SandboxError", "the run made host calls without reading answers")
+            return
+        self.answers += encoded
 
     def log_line(self, text: Any) -> None:
         if self.log_truncated:

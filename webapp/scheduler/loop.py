@@ -20,13 +20,15 @@ from flask import Flask
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from webapp import host
 from webapp.extensions import db
 from webapp.models import CrontabConfig, SchedulerLease, SchedulerSetting, TaskRecord
 from webapp.models.types import utcnow
 from webapp.scheduler import cronexpr
 from webapp.scheduler.decide import decide
-from webapp.services import process_identity
+from webapp.services import func_store, process_identity
 from webapp.services import runs as runs_service
+from webapp.services.func_cache import sql as func_cache_sql
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +169,7 @@ class Scheduler:
         if time.monotonic() - self._last_prune > PRUNE_EVERY_SECONDS:
             self._last_prune = time.monotonic()
             self.executor.submit(self.prune_old_records)  # never blocks scheduling
+            self.executor.submit(self.purge_expired_values)
         upcoming = db.session.scalar(
             select(CrontabConfig.next_run_at)
             .where(CrontabConfig.enabled.is_(True), CrontabConfig.next_run_at.is_not(None))
@@ -286,7 +289,9 @@ class Scheduler:
                     cron_expr=config.crontab if config else None,
                 )
                 db.session.commit()
-                runs_service.execute(db.session, get_runner(self.app), record, job)
+                runner = get_runner(self.app)
+                on_call = host.calls_for(job, self.app)
+                runs_service.execute(db.session, runner, record, job, on_call=on_call)
                 db.session.commit()
                 if config is not None:
                     self._prune(config)
@@ -350,6 +355,17 @@ class Scheduler:
                 removed += len(ids)
             db.session.remove()
         return removed
+
+    def purge_expired_values(self) -> int:
+        """Drop expired DFF.STORE keys and embedded DFF.CACHE keys (reads already skip them)."""
+        with self.app.app_context():
+            try:
+                removed = func_store.purge_expired(db.session, utcnow())
+                removed += func_cache_sql.purge_expired(db.session)
+                db.session.commit()
+                return removed
+            finally:
+                db.session.remove()
 
 
 def sweep_at_start(app: Flask) -> None:

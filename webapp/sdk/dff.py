@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 try:  # inside the sandbox the SDK is a top-level package; in the app it lives in webapp.sdk
-    from sdk import datakit, dff_helpers
+    from sdk import datakit, dff_cache, dff_helpers, dff_store
 except ImportError:
-    from webapp.sdk import datakit, dff_helpers
+    from webapp.sdk import datakit, dff_cache, dff_helpers, dff_store
 
 DataKit = datakit.DataKit
 EnvReader = dff_helpers.EnvReader
@@ -55,8 +55,6 @@ BUILTIN_VARIABLES = {
 
 # DataFlux Func members this version does not offer, with why (they fail clearly when used).
 UNAVAILABLE_MEMBERS = {
-    "STORE": "not yet in this version",
-    "CACHE": "not yet in this version",
     "FUNC": "not yet in this version",
     "TASK": "not yet in this version",
     "THREAD": "not yet in this version",
@@ -127,6 +125,7 @@ class DFFNamespace:
         connector_factories: dict[str, Callable[..., Any]] | None = None,
         script_id: str = "script",
         context: RunContext | None = None,
+        host: Callable[[str, dict[str, Any]], Any] | None = None,
     ) -> None:
         self._env = env or {}
         self._connectors = connectors or {}
@@ -137,6 +136,9 @@ class DFFNamespace:
         # stand in for the methods below, which carry the docs.
         self.ENV = EnvReader(self._env)
         self.CTX = context if context is not None else RunContext()
+        self._host = host  # the platform, for what the sandbox itself does not hold
+        self.STORE = dff_store.Store(host, script_id)
+        self.CACHE = dff_cache.Cache(host, script_id)
         for member, reason in UNAVAILABLE_MEMBERS.items():
             setattr(self, member, Unavailable(member, reason))
         self.DATAKIT = DataKit  # the class itself, as in DataFlux Func (DATAKIT.convert_to_ns)
@@ -249,6 +251,43 @@ class DFFNamespace:
             started = DFF.CTX.get("started")
         """
         return self.CTX.get(key)
+
+    def STORE(self, key: str, scope: str | None = None) -> Any:  # documents the Store
+        """Values a script keeps between runs, in the platform's database (JSON values).
+
+        STORE(key) is STORE.get(key); also set(key, value, expires=None, not_exists=False),
+        mset, mget, getall, keys(pattern), get_pattern, delete and delete_pattern. Keys are
+        kept per script (the scope is the script's id) unless a call gives scope=; at most
+        256 characters each, values at most 1 MiB. See the DFF.STORE section for each method.
+
+        Args:
+            key: The key.
+            scope: Another script's scope (any string) to share keys.
+        Returns:
+            The value, or None.
+        Example:
+            seen = DFF.STORE.get("seen_ids") or []
+            DFF.STORE.set("seen_ids", seen + [new_id], expires=86400)
+        """
+        return self.STORE.get(key, scope=scope)
+
+    def CACHE(self, key: str, scope: str | None = None) -> Any:  # documents the Cache
+        """A Redis-style cache: strings, hashes, lists, sets and sorted sets with expiry.
+
+        Kept in the platform's database, or in Redis when the platform is set up with one;
+        scoped per script like STORE. Values are stored as strings and read back as strings.
+        See the DFF.CACHE section for each method.
+
+        Args:
+            key: A string key (CACHE(key) is CACHE.get(key)).
+            scope: Another scope than the script's id.
+        Returns:
+            The string, or None.
+        Example:
+            if DFF.CACHE.set("lock", "1", expires=60, not_exists=True):
+                hits = DFF.CACHE.incr("hits")
+        """
+        return self.CACHE.get(key, scope=scope)
 
     # --- @DFF.API -------------------------------------------------------------------------
 

@@ -47,8 +47,16 @@ _INSERT_RECORD = _RECORDS.insert()
 _UPDATE_OUTCOME = _RECORDS.update().where(_RECORDS.c.id == bindparam("record_id"))
 
 
+CallCallback = Callable[[str, dict[str, Any]], Any]
+
+
 class Runner(Protocol):
-    def run(self, job: dict[str, Any], on_log: LogCallback | None = None) -> dict[str, Any]: ...
+    def run(
+        self,
+        job: dict[str, Any],
+        on_log: LogCallback | None = None,
+        on_call: CallCallback | None = None,
+    ) -> dict[str, Any]: ...
 
 
 ConnectorLoader = Callable[[Session, set[str] | None], dict[str, dict[str, Any]]]
@@ -327,8 +335,10 @@ def execute(
     record: TaskRecord,
     job: dict[str, Any],
     on_log: LogCallback | None = None,
+    on_call: CallCallback | None = None,
 ) -> TaskRecord:
-    """Run ``job`` for ``record`` (already committed as running) and store the outcome."""
+    """Run ``job`` for ``record`` (already committed as running) and store the outcome;
+    ``on_call`` answers the script's host calls (``services.host_calls``)."""
     logs: list[dict[str, Any]] = []
 
     def collect(message: dict[str, Any]) -> None:
@@ -337,7 +347,7 @@ def execute(
         if on_log is not None:
             on_log(entry)
 
-    result = runner.run(job, collect)
+    result = runner.run(job, collect, on_call)
     return finish(session, record, result, logs, utcnow())
 
 

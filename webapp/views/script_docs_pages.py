@@ -12,6 +12,8 @@ bp = Blueprint("script_docs", __name__)
 SECTION_TITLES = {
     "dff": lazy_gettext("The DFF object"),
     "variables": lazy_gettext("Built-in variables"),
+    "store": lazy_gettext("DFF.STORE"),
+    "cache": lazy_gettext("DFF.CACHE"),
     "datakit": lazy_gettext("The DataKit helper"),
     "errors": lazy_gettext("Errors"),
     "unavailable": lazy_gettext("Not available in this version"),
@@ -19,6 +21,16 @@ SECTION_TITLES = {
 SECTION_INTROS = {
     "dff": lazy_gettext("Every script has DFF without importing anything, as in DataFlux Func."),
     "variables": lazy_gettext("Set for every run, next to DFF."),
+    "store": lazy_gettext(
+        "Values kept between runs in the platform's database, as JSON. Every method takes "
+        "scope= to use another scope than the script's id."
+    ),
+    "cache": lazy_gettext(
+        "Redis's data types and expiry, in the platform's database or in Redis "
+        "(FUNCPAD_REDIS_URL). Every method takes scope=. Where DataFlux Func raises by "
+        "mistake (get_pattern with no match, a blocking pop that times out) this returns {} "
+        "or None."
+    ),
     "datakit": lazy_gettext("What DFF.SRC('datakit') returns."),
     "errors": lazy_gettext("What a script may catch."),
     "unavailable": lazy_gettext(

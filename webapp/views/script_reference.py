@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from webapp.sdk import datakit, dff
+from webapp.sdk import datakit, dff, dff_cache, dff_errors, dff_store
 
 SECTION_NAMES = ("Args", "Returns", "Raises", "Example")
 
@@ -134,9 +134,29 @@ def reference() -> list[Section]:
         _entry(f"datakit.{name}", f".{name}", "method", value, [f".{a}" for a in aliases])
         for name, value, aliases in _with_aliases(public_members(datakit.DataKit))
     ]
+    store = [
+        _entry(f"store.{name}", f"DFF.STORE.{name}", "method", value, [])
+        for name, value, _aliases in _with_aliases(public_members(dff_store.Store))
+    ]
+    cache = [
+        _entry(
+            f"cache.{name}",
+            f"DFF.CACHE.{name}",
+            "method",
+            value,
+            [f"DFF.CACHE.{a}" for a in aliases],
+        )
+        for name, value, aliases in _with_aliases(public_members(dff_cache.Cache))
+    ]
     errors = [
         _entry(cls.__name__, cls.__name__, "error", cls, [])
-        for cls in (dff.ConnectorNotFound, datakit.DataKitError)
+        for cls in (
+            dff.ConnectorNotFound,
+            datakit.DataKitError,
+            dff_cache.DataError,
+            dff_errors.ResponseError,
+            dff_errors.LimitExceeded,
+        )
     ]
     unavailable = [
         Entry(f"DFF.{name}", f"DFF.{name}", "unavailable", summary=reason)
@@ -145,6 +165,8 @@ def reference() -> list[Section]:
     return [
         Section("dff", dff_entries),
         Section("variables", variables),
+        Section("store", store),
+        Section("cache", cache),
         Section("datakit", helper),
         Section("errors", errors),
         Section("unavailable", unavailable),
@@ -153,9 +175,10 @@ def reference() -> list[Section]:
 
 def undocumented(*classes) -> list[str]:
     """Public members of ``classes`` (default: DFF and the DataKit helper) that lack a summary
-    or an example: the page would have nothing useful to say about them."""
+    or an example: the page would have nothing useful to say about them (DFF, the DataKit
+    helper, DFF.STORE and DFF.CACHE by default)."""
     missing = []
-    for cls in classes or (dff.DFFNamespace, datakit.DataKit):
+    for cls in classes or (dff.DFFNamespace, datakit.DataKit, dff_store.Store, dff_cache.Cache):
         for name, value in public_members(cls).items():
             parsed = parse_docstring(inspect.getdoc(value))
             if not parsed["summary"] or not parsed["example"]:

@@ -13,6 +13,7 @@ from flask_login import current_user
 from pydantic import Field
 from sqlalchemy import select
 
+from webapp import host
 from webapp.extensions import db
 from webapp.models import TaskRecord
 from webapp.models.types import utcnow
@@ -66,9 +67,10 @@ def _wants_stream() -> bool:
 def _respond(record: TaskRecord, job: dict[str, Any]):
     """Run the job now: a JSON answer at the end, or server-sent events while it runs."""
     runner = get_runner()
+    on_call = host.calls_for(job)
     db.session.commit()  # the record is visible as "running" before the code starts
     if not _wants_stream():
-        runs_service.execute(db.session, runner, record, job)
+        runs_service.execute(db.session, runner, record, job, on_call=on_call)
         body = runs_service.record_json(record)  # before commit: no reload of what we just set
         db.session.commit()
         return jsonify(body)
@@ -79,7 +81,7 @@ def _respond(record: TaskRecord, job: dict[str, Any]):
         "started_at": record.started_at.isoformat(),
     }
     return Response(
-        stream_with_context(_stream(runner, record.id, start, job)),
+        stream_with_context(_stream(runner, record.id, start, job, on_call)),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -89,7 +91,7 @@ def _event(name: str, data: Any) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def _stream(runner, record_id: str, start: dict[str, Any], job: dict[str, Any]):
+def _stream(runner, record_id: str, start: dict[str, Any], job: dict[str, Any], on_call):
     """Server-sent events: ``start``, then ``log`` per line as it happens, then ``result``.
 
     The request's session is gone once the view returns, so the record is loaded again to store
@@ -100,7 +102,7 @@ def _stream(runner, record_id: str, start: dict[str, Any], job: dict[str, Any]):
 
     def work() -> None:
         try:
-            outcome["result"] = runner.run(job, events.put)
+            outcome["result"] = runner.run(job, events.put, on_call)
         finally:
             events.put(None)
 
