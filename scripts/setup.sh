@@ -52,6 +52,7 @@ if [[ $(id -u) == 0 ]]; then
   [[ -x /usr/bin/python3 ]] || missing+=(python3)
   /usr/bin/python3 -c 'import requests' 2>/dev/null || missing+=(python3-requests)
   /usr/bin/python3 -c 'import seccomp' 2>/dev/null || missing+=(python3-seccomp)
+  /usr/bin/python3 -c 'import cryptography' 2>/dev/null || missing+=(python3-cryptography)  # DFF.TOOLKIT AES
 fi
 if [[ $want_test == 1 ]]; then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)

@@ -3,6 +3,9 @@ handed to every run as its ``on_call``."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 from typing import Any
 
 from flask import Flask, current_app
@@ -26,6 +29,11 @@ def init_app(app: Flask) -> None:
     def sessions() -> Session:
         return Session(engine, expire_on_commit=False)
 
+    def wake_queue() -> None:
+        scheduler = app.extensions.get("funcpad.scheduler")
+        if scheduler is not None:  # in this process; another process's notices within 0.5 s
+            scheduler.wake.set()
+
     app.extensions["funcpad.host"] = HostServices(
         sessions=sessions,
         cache=func_cache.backend_for(
@@ -35,4 +43,20 @@ def init_app(app: Flask) -> None:
             app.config["FUNCPAD_CACHE_KEY_PREFIX"],
         ),
         store_quota_bytes=app.config["FUNCPAD_STORE_MAX_MB"] * 1024 * 1024,
+        wake_queue=wake_queue,
+        script_config=script_config(app),
+        sign_secret=hmac.new(
+            app.config["SECRET_KEY"].encode(), b"DFF.SIGN", hashlib.sha256
+        ).hexdigest(),
     )
+
+
+def script_config(app: Flask) -> dict[str, Any]:
+    """What DFF.CONFIG shows: DataFlux Func's TIMEZONE and APP_NAME, and CUSTOM_<NAME> from
+    FUNCPAD_CUSTOM_<NAME> or DFF_CUSTOM_<NAME> environment variables."""
+    config: dict[str, Any] = {"TIMEZONE": app.config["FUNCPAD_TIMEZONE"], "APP_NAME": "Funcpad"}
+    for name, value in sorted(os.environ.items()):
+        for prefix in ("DFF_CUSTOM_", "FUNCPAD_CUSTOM_"):
+            if name.startswith(prefix) and len(name) > len(prefix):
+                config["CUSTOM_" + name[len(prefix) :]] = value
+    return config

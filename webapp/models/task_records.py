@@ -11,8 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from webapp.extensions import db
 from webapp.models.types import UTCDateTime, utcnow
 
-ORIGINS = ("debug", "api", "crontab", "manual")
-STATUSES = ("queued", "running", "success", "failure", "timeout", "skipped")
+# func: started by DFF.FUNC from another run; sync/async: a Sync/Async API call over HTTP.
+ORIGINS = ("debug", "api", "crontab", "manual", "func", "sync", "async")
+# skipped: the script raised a Warning (DataFlux Func's skip); expired: it waited in the queue
+# longer than its expires (DataFlux Func's expire) and was not run.
+STATUSES = ("queued", "running", "success", "failure", "timeout", "skipped", "expired")
 
 
 class TaskRecord(db.Model):
@@ -46,3 +49,10 @@ class TaskRecord(db.Model):
     triggered_by: Mapped[str | None] = mapped_column(String(64))
     # The scheduler process executing it (to tell "still running" from "its process died").
     worker: Mapped[str | None] = mapped_column(String(128))
+    # DFF.FUNC: the run that started this one, and the functions from the first run to this.
+    root_task_id: Mapped[str | None] = mapped_column(String(32))
+    call_chain: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # The Sync/Async API that started it (cron runs use crontab_config_id).
+    origin_id: Mapped[str | None] = mapped_column(String(64))
+    # A queued run not started by then is not run at all (status expired).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

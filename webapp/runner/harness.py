@@ -258,6 +258,8 @@ DFF_ORIGINS = {
     "crontab": "cronJob",
     "manual": "cronJob",
     "publish": "script",
+    "sync": "syncAPI",
+    "async": "asyncAPI",
 }
 
 
@@ -271,16 +273,18 @@ def dff_variables(job: dict[str, Any]) -> dict[str, Any]:
     cron_expr = context.get("cron_expr")
     exec_mode = {"crontab": "cronJob", "manual": "manual"}.get(origin)
     func_id = context.get("func_id")
+    chain = context.get("call_chain") or ([func_id] if func_id else [])
+    dff_origin = DFF_ORIGINS.get(context.get("dff_origin") or origin, origin or "UNKNOWN")
     return {
         "_DFF_DEBUG": origin == "debug",
         "_DFF_TASK_ID": job.get("id"),
-        "_DFF_ROOT_TASK_ID": "ROOT",
+        "_DFF_ROOT_TASK_ID": context.get("root_task_id") or "ROOT",
         "_DFF_SCRIPT_SET_ID": script_id.split("__", 1)[0] if "__" in script_id else "default",
         "_DFF_SCRIPT_ID": script_id,
         "_DFF_FUNC_ID": func_id,
         "_DFF_FUNC_NAME": job.get("func"),
-        "_DFF_FUNC_CHAIN": [func_id] if func_id else [],
-        "_DFF_ORIGIN": DFF_ORIGINS.get(origin, origin or "UNKNOWN"),
+        "_DFF_FUNC_CHAIN": list(chain),
+        "_DFF_ORIGIN": dff_origin,
         "_DFF_ORIGIN_ID": context.get("origin_id") or "direct",
         "_DFF_TRIGGER_TIME": trigger,
         "_DFF_TRIGGER_TIME_MS": None if trigger is None else int(trigger) * 1000,
@@ -299,6 +303,31 @@ def dff_variables(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class TaskInfo:
+    """DFF.TASK: what the run is (read-only facts from the job)."""
+
+    def __init__(self, **facts: Any) -> None:
+        self.__dict__.update(facts)
+
+    def __repr__(self) -> str:
+        return f"<Task {self.__dict__.get('task_id')} {self.__dict__.get('func_id')}>"
+
+
+def task_info(job: dict[str, Any], variables: dict[str, Any]) -> TaskInfo:
+    return TaskInfo(
+        task_id=variables["_DFF_TASK_ID"],
+        func_id=variables["_DFF_FUNC_ID"],
+        script_id=variables["_DFF_SCRIPT_ID"],
+        func_name=variables["_DFF_FUNC_NAME"],
+        origin=variables["_DFF_ORIGIN"],
+        origin_id=variables["_DFF_ORIGIN_ID"],
+        kwargs=copy.deepcopy(job.get("kwargs") or {}),
+        root_task_id=variables["_DFF_ROOT_TASK_ID"],
+        call_chain=list(variables["_DFF_FUNC_CHAIN"]),
+        timeout=job.get("timeout"),
+    )
+
+
 def run_job(
     job: dict[str, Any],
     emit: Callable[[dict], None],
@@ -314,22 +343,36 @@ def run_job(
     code = job["code"]
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     factories = connector_factories or CONNECTOR_FACTORIES
+    variables = dff_variables(job)
+    task = task_info(job, variables)
     dff = DFFNamespace(
-        job.get("env"), job.get("connectors"), factories, job.get("script_id", "script"), host=host
+        job.get("env"),
+        job.get("connectors"),
+        factories,
+        job.get("script_id", "script"),
+        host=host,
+        task=task,
     )
 
     def module_dff(name: str) -> DFFNamespace:
         # Each imported script has a DFF of its own (its DFF.API functions are its own, its
-        # STORE and CACHE scope is its id), with the run's variables, connectors and CTX.
+        # STORE and CACHE scope is its id), with the run's variables, connectors, CTX, thread
+        # pool and task.
         return DFFNamespace(
-            job.get("env"), job.get("connectors"), factories, name, dff.CTX, host=host
+            job.get("env"),
+            job.get("connectors"),
+            factories,
+            name,
+            dff.CTX,
+            host=host,
+            thread_pool=dff.THREAD,
+            task=task,
         )
 
     log = LogWriter(emit, dff.password_values(), int(job.get("log_limit", 1024 * 1024)))
     saved_streams = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = log
     result: dict[str, Any] = {"status": "success", "return_value": None, "error": None}
-    variables = dff_variables(job)
     importer = ScriptImporter(
         dict(job.get("modules") or {}),
         lambda name: build_globals(
@@ -349,7 +392,11 @@ def run_job(
             result["funcs"] = list(dff.exported.values())
         else:
             limit = int(job.get("result_limit", MAX_RETURN_BYTES))
-            result["return_value"] = json_safe(_call(module_globals, job), limit)
+            try:
+                value = _call(module_globals, job)
+            finally:
+                dff.clean_up()  # DFF.THREAD's threads finish before the run does
+            result["return_value"] = json_safe(value, limit)
     except BaseException as exc:
         # A Warning raised by the script means "skip this run", as in DataFlux Func.
         result["status"] = "skipped" if isinstance(exc, Warning) else "failure"

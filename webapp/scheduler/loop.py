@@ -40,6 +40,9 @@ DUE_BATCH = 500
 PRUNE_EVERY_SECONDS = 3600
 SWEEP_EVERY_SECONDS = 30  # how soon a run of a process that died is marked worker lost
 PRUNE_BATCH = 1000
+# Runs waiting in the persisted queue: cron firings, DFF.FUNC calls and Async API calls.
+QUEUED_ORIGINS = ("crontab", "func", "async")
+EXPIRED = "the run waited in the queue longer than its expires and was not run"
 
 
 class Scheduler:
@@ -57,6 +60,8 @@ class Scheduler:
         self._last_sweep = 0.0
         workers = app.config["FUNCPAD_RUNNER_CONCURRENCY"]
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cron-run")
+        self._submitted: set[str] = set()  # handed to the executor and not finished yet
+        self._submitted_lock = threading.Lock()
         self.thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
 
     @property
@@ -114,7 +119,7 @@ class Scheduler:
             update(TaskRecord)
             .where(
                 TaskRecord.status == "running",
-                TaskRecord.origin.in_(("crontab", "manual")),
+                TaskRecord.origin.in_(("crontab", "manual", "func", "async")),
                 or_(TaskRecord.worker.is_(None), TaskRecord.worker != self.holder),
             )
             .values(status="failure", ended_at=now, error=runs_service.WORKER_LOST)
@@ -122,14 +127,33 @@ class Scheduler:
         lost += runs_service.sweep_lost_runs(db.session, now)  # editor and API runs too
         queued = db.session.scalars(
             select(TaskRecord.id).where(
-                TaskRecord.status == "queued", TaskRecord.origin == "crontab"
+                TaskRecord.status == "queued", TaskRecord.origin.in_(QUEUED_ORIGINS)
             )
         ).all()
         db.session.commit()
         if lost:
             log.warning("marked %d task records as worker lost", lost)
         for task_id in queued:
-            self.executor.submit(self._execute, task_id)
+            self._submit(task_id)
+
+    def _submit(self, task_id: str) -> None:
+        with self._submitted_lock:
+            if task_id in self._submitted:
+                return
+            self._submitted.add(task_id)
+        self.executor.submit(self._execute, task_id)
+
+    def _dispatch_queued(self) -> None:
+        """Hand the queued DFF.FUNC and Async API runs to the executor, oldest first (cron
+        firings are handed over as they fire)."""
+        queued = db.session.scalars(
+            select(TaskRecord.id)
+            .where(TaskRecord.status == "queued", TaskRecord.origin.in_(("func", "async")))
+            .order_by(TaskRecord.created_at)
+            .limit(DUE_BATCH)
+        ).all()
+        for task_id in queued:
+            self._submit(task_id)
 
     # --- ticks ----------------------------------------------------------------------------
 
@@ -146,7 +170,8 @@ class Scheduler:
             self.wake.clear()
 
     def tick(self, now: datetime) -> float:
-        """Fire what is due at ``now``; returns seconds until the next job is due."""
+        """Fire what is due at ``now`` and hand over queued runs; returns seconds until the
+        next job is due."""
         if not self._hold_lease(now):
             return MAX_SLEEP
         setting = db.session.get(SchedulerSetting, "pause")
@@ -160,6 +185,7 @@ class Scheduler:
             ).all()
             for config in due:
                 self._fire(config, now)
+        self._dispatch_queued()
         if time.monotonic() - self._last_sweep > SWEEP_EVERY_SECONDS:
             self._last_sweep = time.monotonic()
             swept = runs_service.sweep_lost_runs(db.session, now)
@@ -237,7 +263,7 @@ class Scheduler:
             db.session.rollback()
             return
         if fired is not None:
-            self.executor.submit(self._execute, fired.id)
+            self._submit(fired.id)
 
     def _record(
         self, config: CrontabConfig, at: datetime, status: str, reason: str | None, now: datetime
@@ -269,15 +295,16 @@ class Scheduler:
 
         with self.app.app_context():
             try:
-                record = db.session.get(TaskRecord, task_id)
-                if record is None or record.status != "queued":
+                record = self._claim(task_id)
+                if record is None:
                     return
                 func = funcs_service.get_func(db.session, record.func_id)
                 code = scripts_service.revision_code(db.session, func.script_id, func.version)
-                config = db.session.get(CrontabConfig, record.crontab_config_id)
-                record.status = "running"
-                record.started_at = utcnow()
-                record.worker = self.holder
+                config = (
+                    db.session.get(CrontabConfig, record.crontab_config_id)
+                    if record.crontab_config_id
+                    else None
+                )
                 record.script_version = func.version
                 job = runs_service.build_job(
                     db.session,
@@ -311,6 +338,36 @@ class Scheduler:
                     db.session.commit()
             finally:
                 db.session.remove()
+                with self._submitted_lock:
+                    self._submitted.discard(task_id)
+
+    def _claim(self, task_id: str) -> TaskRecord | None:
+        """The queued record, now ``running`` in this process (one UPDATE, so no two threads
+        or processes run it); None when it is not queued any more or has expired."""
+        now = utcnow()
+        expired = db.session.execute(
+            update(TaskRecord)
+            .where(
+                TaskRecord.id == task_id,
+                TaskRecord.status == "queued",
+                TaskRecord.expires_at.is_not(None),
+                TaskRecord.expires_at < now,
+            )
+            .values(
+                status="expired",
+                ended_at=now,
+                error={"type": "Expired", "message": EXPIRED, "traceback": "", "line": None},
+            )
+        ).rowcount
+        claimed = 0
+        if not expired:
+            claimed = db.session.execute(
+                update(TaskRecord)
+                .where(TaskRecord.id == task_id, TaskRecord.status == "queued")
+                .values(status="running", started_at=now, worker=self.holder)
+            ).rowcount
+        db.session.commit()
+        return db.session.get(TaskRecord, task_id) if claimed == 1 else None
 
     def _prune(self, config: CrontabConfig) -> None:
         """Keep the newest ``keep_records`` records of the job (cheap: one indexed delete)."""

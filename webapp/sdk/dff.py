@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 try:  # inside the sandbox the SDK is a top-level package; in the app it lives in webapp.sdk
-    from sdk import datakit, dff_cache, dff_helpers, dff_store
+    from sdk import datakit, dff_cache, dff_helpers, dff_store, dff_thread, dff_toolkit
 except ImportError:
-    from webapp.sdk import datakit, dff_cache, dff_helpers, dff_store
+    from webapp.sdk import datakit, dff_cache, dff_helpers, dff_store, dff_thread, dff_toolkit
 
 DataKit = datakit.DataKit
 EnvReader = dff_helpers.EnvReader
@@ -55,9 +55,6 @@ BUILTIN_VARIABLES = {
 
 # DataFlux Func members this version does not offer, with why (they fail clearly when used).
 UNAVAILABLE_MEMBERS = {
-    "FUNC": "not yet in this version",
-    "TASK": "not yet in this version",
-    "THREAD": "not yet in this version",
     "RESP": "not yet in this version",
     "RESP_FILE": "not yet in this version",
     "RESP_LARGE_DATA": "not yet in this version",
@@ -66,10 +63,7 @@ UNAVAILABLE_MEMBERS = {
     "ASYNC_API": "not yet in this version",
     "CRON_JOB": "not yet in this version",
     "BLUEPRINT": "there are no blueprints here",
-    "CONFIG": "not yet in this version",
     "RSRC": "there is no resource directory here",
-    "SIGN": "not yet in this version",
-    "TOOLKIT": "not yet in this version",
     "GUANCE_OPENAPI": "it needs a Guance account; not in this version",
     "EXTRA_GUANCE_DATA": "task records are not sent to Guance here",
     "SYS_DB": "scripts cannot reach the platform's database here",
@@ -77,7 +71,7 @@ UNAVAILABLE_MEMBERS = {
 }
 
 # DFFNamespace's members that are for the platform, not for scripts.
-INTERNAL_MEMBERS = ("exported", "password_values")
+INTERNAL_MEMBERS = ("exported", "password_values", "clean_up")
 # DFF.print_var is DFF.VAR (also a builtin of scripts).
 ALIASES = {"print_var": "VAR"}
 
@@ -115,6 +109,117 @@ def describe_signature(func: Callable) -> tuple[list[dict[str, Any]], bool]:
     return args, var_kwargs
 
 
+class Connectors:
+    """DFF.CONN (and DFF.SRC): CONN(id) opens a connector; save, delete and query manage them."""
+
+    def __init__(self, dff: DFFNamespace) -> None:
+        self._dff = dff
+
+    def __call__(self, connector_id: str, **overrides: Any) -> Any:
+        return DFFNamespace.SRC(self._dff, connector_id, **overrides)
+
+    def get(self, connector_id: str, **overrides: Any) -> Any:
+        """The connector's helper object: DFF.CONN.get(id) is DFF.CONN(id).
+
+        Example:
+            datakit = DFF.CONN.get("datakit")
+        """
+        return self(connector_id, **overrides)
+
+    def _call(self, op: str, args: dict[str, Any]) -> Any:
+        if self._dff._host is None:
+            raise dff_helpers.NotAvailableHere(dff_store.NOT_HERE.format(member="DFF.CONN"))
+        return self._dff._host(op, args)
+
+    def save(
+        self,
+        connector_id: str,
+        connector_type: str,
+        config: dict,
+        title: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Create or replace a connector (usable from the next run).
+
+        A connector saved by a script does not open the sandbox's network to its address
+        until someone saves it on the Connectors page.
+
+        Example:
+            DFF.CONN.save("agent2", "datakit", {"url": "http://10.0.0.8:9529"})
+        """
+        self._call(
+            "conn.save",
+            {
+                "connector_id": connector_id,
+                "connector_type": connector_type,
+                "config": config,
+                "title": title,
+                "description": description,
+            },
+        )
+
+    def delete(self, connector_id: str) -> None:
+        """Delete a connector that a script saved (the others are deleted on their page).
+
+        Example:
+            DFF.CONN.delete("agent2")
+        """
+        self._call("conn.delete", {"connector_id": connector_id})
+
+    def query(self, connector_type: str | list | None = None) -> list[dict[str, Any]]:
+        """The connectors as [{id, title, type}], of one type (or a list of types) if given.
+
+        Example:
+            DFF.CONN.query("datakit")
+        """
+        return self._call("conn.query", {"connector_type": connector_type})
+
+    def reload_config_md5(self, connector_id: str) -> None:
+        """Nothing to do here (DataFlux Func refreshes a cache); kept for scripts that call it.
+
+        Example:
+            DFF.CONN.reload_config_md5("agent2")
+        """
+
+
+class ConfigReader:
+    """DFF.CONFIG: the platform's settings scripts may read, asked from the platform."""
+
+    def __init__(self, host) -> None:
+        self._host = host
+
+    def _call(self, args: dict[str, Any]) -> Any:
+        if self._host is None:
+            raise dff_helpers.NotAvailableHere(dff_store.NOT_HERE.format(member="DFF.CONFIG"))
+        return self._host("config.query", args)
+
+    def __call__(self, key: str, default: Any = None, unmask: bool = False) -> Any:
+        return self.get(key, default, unmask)
+
+    def get(self, key: str, default: Any = None, unmask: bool = False) -> Any:
+        """One setting, or default.
+
+        Example:
+            DFF.CONFIG.get("TIMEZONE")
+        """
+        found = self._call({"all_configs": True, "unmask": unmask, "key": key})
+        return found.get(key, default) if isinstance(found, dict) else default
+
+    def query(
+        self, all_configs: bool = False, unmask: bool = False, list_output: bool = False
+    ) -> Any:
+        """The CUSTOM_* settings as a dict (every setting with all_configs; [{key, value}] with
+        list_output).
+
+        Example:
+            DFF.CONFIG.query()
+        """
+        found = self._call({"all_configs": all_configs, "unmask": unmask})
+        if list_output:
+            return [{"key": k, "value": v} for k, v in found.items()]
+        return found
+
+
 class DFFNamespace:
     """``DFF`` inside a script. One instance per run, built from what the job passed in."""
 
@@ -126,6 +231,8 @@ class DFFNamespace:
         script_id: str = "script",
         context: RunContext | None = None,
         host: Callable[[str, dict[str, Any]], Any] | None = None,
+        thread_pool: dff_thread.ThreadPool | None = None,
+        task: Any = None,
     ) -> None:
         self._env = env or {}
         self._connectors = connectors or {}
@@ -139,6 +246,11 @@ class DFFNamespace:
         self._host = host  # the platform, for what the sandbox itself does not hold
         self.STORE = dff_store.Store(host, script_id)
         self.CACHE = dff_cache.Cache(host, script_id)
+        self.CONN = self.SRC = Connectors(self)
+        self.CONFIG = ConfigReader(host)
+        self.THREAD = thread_pool if thread_pool is not None else dff_thread.ThreadPool()
+        self.TASK = task
+        self.TOOLKIT = dff_toolkit.Toolkit
         for member, reason in UNAVAILABLE_MEMBERS.items():
             setattr(self, member, Unavailable(member, reason))
         self.DATAKIT = DataKit  # the class itself, as in DataFlux Func (DATAKIT.convert_to_ns)
@@ -427,7 +539,7 @@ class DFFNamespace:
             )
         return factory(**{**config.get("config", {}), **overrides})
 
-    CONN = SRC
+    CONN = SRC  # the instance's CONN (a Connectors) also has save, delete and query
 
     # --- DFF.ENV --------------------------------------------------------------------------
 
@@ -448,6 +560,102 @@ class DFFNamespace:
         """
         entry = self._env.get(name)
         return None if entry is None else entry.get("value")
+
+    # --- DFF.FUNC, CONFIG, SIGN, THREAD, TASK, TOOLKIT ------------------------------------
+
+    def FUNC(self, func_id: str, kwargs: dict | None = None, queue: int | None = None) -> None:
+        """Start another published function in the background; returns None at once.
+
+        The new run gets its own task record (origin DFF.FUNC) with this run as its root and
+        the call chain extended. A chain may be five functions long and may not call a
+        function that is already in it, as in DataFlux Func.
+
+        Args:
+            func_id: The function, <script_id>.<name>.
+            kwargs: Its arguments.
+            queue: A worker queue, 1-15 (accepted; one queue here).
+        Raises:
+            EntityNotFound: No published function has that id.
+            FuncCallChainTooLong: The chain has five functions already.
+            FuncCircularCall: The function is already in the chain.
+        Example:
+            for host in hosts:
+                DFF.FUNC("collectors__ping.check", kwargs={"host": host})
+        """
+        if self._host is None:
+            raise dff_helpers.NotAvailableHere(dff_store.NOT_HERE.format(member="DFF.FUNC"))
+        self._host("func.call", {"func_id": func_id, "kwargs": kwargs, "queue": queue})
+
+    def CONFIG(self, key: str, default: Any = None, unmask: bool = False) -> Any:
+        """The platform's settings a script may read: TIMEZONE, APP_NAME and CUSTOM_* keys.
+
+        CONFIG.get(key, default=None, unmask=False) is the same; CONFIG.query(all_configs=False,
+        unmask=False, list_output=False) lists the CUSTOM_* keys (all of them with
+        all_configs). Custom keys come from FUNCPAD_CUSTOM_<NAME> (or DFF_CUSTOM_<NAME>)
+        environment variables; a key with secret or password in its name reads as *****
+        unless unmask=True (custom keys only).
+
+        Args:
+            key: The setting's name.
+            default: What to return when there is no such setting.
+        Returns:
+            The value.
+        Example:
+            region = DFF.CONFIG.get("CUSTOM_REGION", "cn-hangzhou")
+        """
+        return self.CONFIG.get(key, default, unmask)
+
+    def SIGN(self, *args: Any) -> str:
+        """An md5 signature of the values with the platform's secret (not readable by scripts).
+
+        Args:
+            args: The values to sign (each turned into text).
+        Returns:
+            The hex signature: the same values always give the same one on this platform.
+        Example:
+            token = DFF.SIGN(user_id, expires_at)
+        """
+        if self._host is None:
+            raise dff_helpers.NotAvailableHere(dff_store.NOT_HERE.format(member="DFF.SIGN"))
+        return self._host("sign", {"values": [str(a) for a in args]})
+
+    def THREAD(self) -> Any:  # documents the ThreadPool set in __init__
+        """A pool of threads for the run (5 unless set_pool_size says otherwise).
+
+        submit(fn, *args, **kwargs) returns a key; get_result(key), get_all_results(),
+        pop_result() and wait_all_finished() collect the results (an exception inside a
+        thread is in the result's error, not raised). The run waits for its threads before
+        it ends.
+
+        Example:
+            keys = [DFF.THREAD.submit(fetch, host) for host in hosts]
+            results = [DFF.THREAD.get_result(k).value for k in keys]
+        """
+        return self.THREAD
+
+    def TASK(self) -> Any:  # documents the task information set in __init__
+        """What this run is: task_id, func_id, script_id, origin, kwargs, root_task_id, ...
+
+        Example:
+            print(DFF.TASK.task_id, DFF.TASK.origin)
+        """
+        return self.TASK
+
+    def TOOLKIT(self) -> Any:  # documents the Toolkit class set in __init__
+        """DataFlux Func's helper functions: gen_uuid, json_find, get_md5, get_base64, ...
+
+        See the DFF.TOOLKIT section for each function.
+
+        Example:
+            DFF.TOOLKIT.get_md5("text")
+        """
+        return self.TOOLKIT
+
+    def clean_up(self) -> None:
+        """The end of the run: wait for DFF.THREAD's threads."""
+        pool = self.__dict__.get("THREAD")
+        if isinstance(pool, dff_thread.ThreadPool):
+            pool.clean_up()
 
     def password_values(self) -> list[str]:
         """Values to mask in the log (password-type variables)."""

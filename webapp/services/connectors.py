@@ -19,6 +19,8 @@ from webapp.services.errors import N_, Msg, NotFound, ServiceError
 ID_RE = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 TYPES = ("datakit",)
 SECRET_MASK = "*****"
+# updated_by of a connector last saved by a script (DFF.CONN.save): "script:<script id>".
+SCRIPT_AUTHOR = "script:"
 
 
 def _bad(field: str, message: str, **params: Any) -> ServiceError:
@@ -190,9 +192,15 @@ def for_sandbox(
 
 
 def endpoints(session: Session, embedded_url: str) -> list[tuple[str, int]]:
-    """Every (host, port) a connector points at: what the sandbox's network opens."""
+    """Every (host, port) a connector points at: what the sandbox's network opens.
+
+    Not those last saved by a script (DFF.CONN.save): a script could otherwise open the
+    network to any address by naming it in a connector; a person saving it on the page does.
+    """
     found = set()
     for connector in session.scalars(select(Connector)):
+        if (connector.updated_by or "").startswith(SCRIPT_AUTHOR):
+            continue
         parsed = urlsplit(resolved_url(connector.config, embedded_url))
         try:
             port = parsed.port or (443 if parsed.scheme == "https" else 80)

@@ -12,16 +12,23 @@ fault, logged by the supervisor and shown to the script as a plain failure.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from webapp.models import Connector
 from webapp.models.types import utcnow
 from webapp.runner.supervisor import HostCallError
-from webapp.services import func_store
+from webapp.services import connectors as connectors_service
+from webapp.services import func_calls, func_store
+from webapp.services.errors import ServiceError
 from webapp.services.func_cache import CacheError
+
+# updated_by of a connector a script saved with DFF.CONN.save: it opens no network endpoint.
+SCRIPT_AUTHOR = connectors_service.SCRIPT_AUTHOR
 
 
 @dataclass
@@ -31,6 +38,9 @@ class HostServices:
     sessions: Callable[[], Session]
     cache: Any  # a func_cache back-end
     store_quota_bytes: int
+    wake_queue: Callable[[], None] = lambda: None  # a DFF.FUNC run was queued
+    script_config: dict[str, Any] = field(default_factory=dict)  # what DFF.CONFIG reads
+    sign_secret: str = ""  # DFF.SIGN's key (derived from the app's secret, never sent out)
     extra: dict[str, Callable[[HostCalls, dict[str, Any]], Any]] = field(default_factory=dict)
 
 
@@ -45,6 +55,14 @@ class HostCalls:
         family, _, name = op.partition(".")
         if family == "store":
             return self.store(name, args)
+        if op == "func.call":
+            return self.call_func(args)
+        if family == "conn":
+            return self.connectors(name, args)
+        if op == "config.query":
+            return self.config(args)
+        if op == "sign":
+            return self.sign(args)
         if family == "cache":
             try:
                 return self.services.cache.call(name, args)
@@ -54,6 +72,109 @@ class HostCalls:
         if handler is None:
             raise HostCallError("ValueError", f"the platform has no service {op!r}")
         return handler(self, args)
+
+    # --- DFF.FUNC ------------------------------------------------------------------------
+
+    def call_func(self, args: dict[str, Any]) -> str:
+        """Queue another published function; the new task's id (DFF.FUNC itself returns None)."""
+        queue = args.get("queue")
+        if queue is not None and (isinstance(queue, bool) or queue not in range(1, 16)):
+            raise HostCallError("BadEntityCall", "queue must be an integer from 1 to 15")
+        try:
+            with self.services.sessions() as session, session.begin():
+                record = func_calls.enqueue(
+                    session,
+                    parent=self.job,
+                    func_id=args.get("func_id"),
+                    kwargs=args.get("kwargs"),
+                    now=utcnow(),
+                )
+                task_id = record.id
+        except func_calls.CallRefused as exc:
+            raise HostCallError(exc.kind, exc.message) from None
+        self.services.wake_queue()
+        return task_id
+
+    # --- DFF.CONN.save / delete / query ------------------------------------------------
+
+    def connectors(self, name: str, args: dict[str, Any]) -> Any:
+        by = f"{SCRIPT_AUTHOR}{self.job.get('script_id')}"
+        with self.services.sessions() as session, session.begin():
+            if name == "query":
+                wanted = args.get("connector_type")
+                types = {wanted} if isinstance(wanted, str) else set(wanted or [])
+                return [
+                    {"id": c.id, "title": c.title, "type": c.type}
+                    for c in connectors_service.list_connectors(session)
+                    if not types or c.type in types
+                ]
+            connector_id = args.get("connector_id")
+            existing = (
+                session.get(Connector, connector_id) if isinstance(connector_id, str) else None
+            )
+            if name == "delete":
+                if existing is None:
+                    return None
+                if not (existing.updated_by or "").startswith(SCRIPT_AUTHOR):
+                    raise HostCallError(
+                        "PermissionError",
+                        f"connector {connector_id!r} was made on the Connectors page; a script "
+                        "may delete only connectors that scripts saved",
+                    )
+                session.delete(existing)
+                return None
+            if name != "save":
+                raise HostCallError("ValueError", f"CONN has no operation {name!r}")
+            kind, config = args.get("connector_type"), args.get("config")
+            if kind not in connectors_service.TYPES:
+                raise HostCallError(
+                    "ConnectorNotSupport", f"Connector type not supported: {kind!r}"
+                )
+            if not isinstance(config, dict):
+                raise HostCallError("InvalidConnectorConfig", "config must be a dict")
+            try:
+                if existing is None:
+                    connectors_service.create_connector(
+                        session,
+                        connector_id,
+                        kind,
+                        args.get("title"),
+                        config,
+                        username=by,
+                        now=utcnow(),
+                    )
+                else:
+                    existing.type = kind
+                    connectors_service.update_connector(
+                        session, existing, args.get("title"), config, username=by, now=utcnow()
+                    )
+            except ServiceError as exc:
+                raise HostCallError("InvalidConnectorConfig", exc.message) from None
+        return None
+
+    # --- DFF.CONFIG and DFF.SIGN --------------------------------------------------------
+
+    def config(self, args: dict[str, Any]) -> dict[str, Any]:
+        """CUSTOM_* settings (every one with all_configs); secrets masked unless unmask=True
+        on a CUSTOM_ key."""
+        unmask = bool(args.get("unmask"))
+        out = {}
+        for key, value in self.services.script_config.items():
+            if not args.get("all_configs") and not key.startswith("CUSTOM_"):
+                continue
+            secret = any(word in key.lower() for word in ("secret", "password"))
+            if secret and not (unmask and key.startswith("CUSTOM_")):
+                value = "*****"
+            out[key] = value
+        key = args.get("key")
+        return {key: out[key]} if isinstance(key, str) and key in out else out
+
+    def sign(self, args: dict[str, Any]) -> str:
+        values = args.get("values")
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise HostCallError("TypeError", "SIGN takes values that can be turned into text")
+        text = self.services.sign_secret + "\n" + "\n".join(values)
+        return hashlib.md5(text.encode("utf-8")).hexdigest()
 
     # --- DFF.STORE -----------------------------------------------------------------------
 

@@ -285,11 +285,27 @@ def build_job(
         "context": {
             "func_id": record.func_id,
             "origin": record.origin,
-            "origin_id": record.crontab_config_id,
+            "origin_id": record.crontab_config_id or record.origin_id,
             "trigger_time": int(trigger.timestamp()),
             "cron_expr": cron_expr,
+            "root_task_id": record.root_task_id,
+            "call_chain": record.call_chain or [record.func_id],
+            "dff_origin": _first_origin(session, record),
+            "triggered_by": record.triggered_by,
         },
     }
+
+
+def _first_origin(session: Session, record: TaskRecord) -> str | None:
+    """A run started by DFF.FUNC has the origin of the run that started the chain (as in
+    DataFlux Func); None for any other run (the harness maps its own origin)."""
+    seen = 0
+    while record is not None and record.origin == "func" and seen <= 5:
+        record = session.get(TaskRecord, record.root_task_id) if record.root_task_id else None
+        seen += 1
+    if record is None or record.origin == "func":
+        return None
+    return record.origin
 
 
 def log_entry(message: dict[str, Any]) -> dict[str, Any]:
@@ -495,4 +511,7 @@ def record_json(record: TaskRecord) -> dict[str, Any]:
         "return_value": record.return_value,
         "error": record.error,
         "triggered_by": record.triggered_by,
+        "root_task_id": record.root_task_id,
+        "call_chain": record.call_chain,
+        "origin_id": record.origin_id,
     }

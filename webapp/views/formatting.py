@@ -28,12 +28,16 @@ STATUS_LABELS = {
     "failure": lazy_gettext("failure"),
     "timeout": lazy_gettext("timeout"),
     "skipped": lazy_gettext("skipped"),
+    "expired": lazy_gettext("expired"),
 }
 ORIGIN_LABELS = {
     "debug": lazy_gettext("editor run"),
     "api": lazy_gettext("API call"),
     "crontab": lazy_gettext("cron job"),
     "manual": lazy_gettext("run now"),
+    "func": lazy_gettext("DFF.FUNC"),
+    "sync": lazy_gettext("Sync API"),
+    "async": lazy_gettext("Async API"),
 }
 
 

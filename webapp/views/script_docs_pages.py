@@ -14,6 +14,10 @@ SECTION_TITLES = {
     "variables": lazy_gettext("Built-in variables"),
     "store": lazy_gettext("DFF.STORE"),
     "cache": lazy_gettext("DFF.CACHE"),
+    "conn": lazy_gettext("DFF.CONN"),
+    "config": lazy_gettext("DFF.CONFIG"),
+    "thread": lazy_gettext("DFF.THREAD"),
+    "toolkit": lazy_gettext("DFF.TOOLKIT"),
     "datakit": lazy_gettext("The DataKit helper"),
     "errors": lazy_gettext("Errors"),
     "unavailable": lazy_gettext("Not available in this version"),
@@ -32,6 +36,10 @@ SECTION_INTROS = {
         "or None."
     ),
     "datakit": lazy_gettext("What DFF.SRC('datakit') returns."),
+    "conn": lazy_gettext("DFF.CONN(id) opens a connector, as DFF.SRC does; these manage them."),
+    "config": lazy_gettext("The platform's settings a script may read."),
+    "thread": lazy_gettext("A thread pool of the run; it is waited for when the run ends."),
+    "toolkit": lazy_gettext("DataFlux Func's helper functions, called on DFF.TOOLKIT."),
     "errors": lazy_gettext("What a script may catch."),
     "unavailable": lazy_gettext(
         "DataFlux Func members a script may name but cannot use here: using one raises "

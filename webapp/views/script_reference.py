@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from webapp.sdk import datakit, dff, dff_cache, dff_errors, dff_store
+from webapp.sdk import datakit, dff, dff_cache, dff_errors, dff_store, dff_thread, dff_toolkit
 
 SECTION_NAMES = ("Args", "Returns", "Raises", "Example")
 
@@ -148,6 +148,22 @@ def reference() -> list[Section]:
         )
         for name, value, aliases in _with_aliases(public_members(dff_cache.Cache))
     ]
+    more = {
+        "conn": ("DFF.CONN", dff.Connectors),
+        "config": ("DFF.CONFIG", dff.ConfigReader),
+        "thread": ("DFF.THREAD", dff_thread.ThreadPool),
+        "toolkit": ("DFF.TOOLKIT", dff_toolkit.Toolkit),
+    }
+    extra_sections = [
+        Section(
+            key,
+            [
+                _entry(f"{key}.{name}", f"{prefix}.{name}", "method", value, [])
+                for name, value, _aliases in _with_aliases(public_members(cls))
+            ],
+        )
+        for key, (prefix, cls) in more.items()
+    ]
     errors = [
         _entry(cls.__name__, cls.__name__, "error", cls, [])
         for cls in (
@@ -156,6 +172,12 @@ def reference() -> list[Section]:
             dff_cache.DataError,
             dff_errors.ResponseError,
             dff_errors.LimitExceeded,
+            dff_errors.EntityNotFound,
+            dff_errors.FuncCallChainTooLong,
+            dff_errors.FuncCircularCall,
+            dff_errors.ConnectorNotSupport,
+            dff_errors.InvalidConnectorConfig,
+            dff_errors.BadEntityCall,
         )
     ]
     unavailable = [
@@ -167,6 +189,7 @@ def reference() -> list[Section]:
         Section("variables", variables),
         Section("store", store),
         Section("cache", cache),
+        *extra_sections,
         Section("datakit", helper),
         Section("errors", errors),
         Section("unavailable", unavailable),
@@ -178,7 +201,17 @@ def undocumented(*classes) -> list[str]:
     or an example: the page would have nothing useful to say about them (DFF, the DataKit
     helper, DFF.STORE and DFF.CACHE by default)."""
     missing = []
-    for cls in classes or (dff.DFFNamespace, datakit.DataKit, dff_store.Store, dff_cache.Cache):
+    default = (
+        dff.DFFNamespace,
+        datakit.DataKit,
+        dff_store.Store,
+        dff_cache.Cache,
+        dff.Connectors,
+        dff.ConfigReader,
+        dff_thread.ThreadPool,
+        dff_toolkit.Toolkit,
+    )
+    for cls in classes or default:
         for name, value in public_members(cls).items():
             parsed = parse_docstring(inspect.getdoc(value))
             if not parsed["summary"] or not parsed["example"]:

@@ -167,13 +167,13 @@ class RunError(Shape):
 class TaskRecord(Shape):
     id: str
     task_id: str
-    origin: Literal["debug", "api", "crontab", "manual"]
+    origin: Literal["debug", "api", "crontab", "manual", "func", "sync", "async"]
     func_id: str | None
     script_id: str | None
     script_version: int | None
     crontab_config_id: str | None
     kwargs: dict[str, Any] | None
-    status: Literal["queued", "running", "success", "failure", "timeout", "skipped"]
+    status: Literal["queued", "running", "success", "failure", "timeout", "skipped", "expired"]
     scheduled_for: datetime | None
     created_at: datetime | None
     started_at: datetime | None
@@ -185,6 +185,13 @@ class TaskRecord(Shape):
     return_value: Any = Field(description=N_("What the function returned, as JSON."))
     error: RunError | None
     triggered_by: str | None
+    root_task_id: str | None = Field(
+        None, description=N_("The run that started this one with DFF.FUNC.")
+    )
+    call_chain: list[str] | None = Field(
+        None, description=N_("DFF.FUNC: the functions from the first run to this one.")
+    )
+    origin_id: str | None = Field(None, description=N_("The Sync or Async API that started it."))
 
 
 class CallResult(TaskRecord):
