@@ -23,6 +23,7 @@ EXPECTED_TABLES = {
     "script_sets",
     "func_store",
     "func_cache",
+    "func_apis",
     "scripts",
     "script_revisions",
     "funcs",
@@ -40,7 +41,7 @@ def test_fresh_start_migrates_to_head(tmp_path):
     with app.app_context():
         assert set(inspect(db.engine).get_table_names()) == EXPECTED_TABLES
         version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == "0009_task_record_chains"
+        assert version == "0010_func_apis"
 
 
 def test_sqlite_pragmas(app_ctx):

@@ -3,6 +3,7 @@
 from webapp.models.connectors import Connector
 from webapp.models.crontab import CrontabConfig, SchedulerLease, SchedulerSetting
 from webapp.models.env_vars import EnvVar
+from webapp.models.func_apis import FuncApi
 from webapp.models.func_store import FuncCacheEntry, FuncStoreEntry
 from webapp.models.funcs import Func
 from webapp.models.scripts import Script, ScriptRevision, ScriptSet
@@ -15,6 +16,7 @@ __all__ = [
     "CrontabConfig",
     "EnvVar",
     "Func",
+    "FuncApi",
     "FuncCacheEntry",
     "FuncStoreEntry",
     "LoginAttempt",

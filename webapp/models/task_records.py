@@ -56,3 +56,7 @@ class TaskRecord(db.Model):
     origin_id: Mapped[str | None] = mapped_column(String(64))
     # A queued run not started by then is not run at all (status expired).
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The HTTP answer the function chose with DFF.RESP... (checked before it is applied).
+    response_control: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # A run called over HTTP: the request as _DFF_HTTP_REQUEST shows it (no Cookie header).
+    http_request: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -28,11 +28,13 @@ try:  # inside the sandbox the SDK is a top-level package; in the app it lives i
     from sdk.datakit import DataKit
     from sdk.dff import DFFNamespace
     from sdk.dff_errors import host_error
+    from sdk.dff_resp import FuncResponse
 except ImportError:  # pragma: no cover - exercised by in-process tests
     from webapp.runner import framing
     from webapp.sdk.datakit import DataKit
     from webapp.sdk.dff import DFFNamespace
     from webapp.sdk.dff_errors import host_error
+    from webapp.sdk.dff_resp import FuncResponse
 
 # Connector types a script can open with DFF.SRC(id): type -> helper class.
 CONNECTOR_FACTORIES: dict[str, Callable[..., Any]] = {"datakit": DataKit}
@@ -386,6 +388,7 @@ def run_job(
     }
     sys.meta_path.insert(0, importer)
     try:
+        write_uploads(job)
         module_globals = build_globals(job, dff, filename, script_builtins, variables=variables)
         exec(compile(code, filename, "exec", dont_inherit=True), module_globals)
         if job.get("mode") == "extract":
@@ -396,6 +399,9 @@ def run_job(
                 value = _call(module_globals, job)
             finally:
                 dff.clean_up()  # DFF.THREAD's threads finish before the run does
+            if isinstance(value, FuncResponse):  # DFF.RESP...: the HTTP answer's own shape
+                result["response_control"] = value.control()
+                value = value.data
             result["return_value"] = json_safe(value, limit)
     except BaseException as exc:
         # A Warning raised by the script means "skip this run", as in DataFlux Func.
@@ -412,6 +418,26 @@ def run_job(
     result["peak_memory_kb"] = peak_memory_kb()
     result["log_truncated"] = log.truncated
     return result
+
+
+def write_uploads(job: dict[str, Any]) -> None:
+    """Files sent to a Sync API: written into the run's own directory, their paths set in the
+    ``files`` kwarg (DataFlux Func's filePath)."""
+    uploads = job.get("files") or []
+    if not uploads:
+        return
+    import base64
+    import os
+
+    os.makedirs("uploads", exist_ok=True)
+    described = (job.get("kwargs") or {}).get("files") or []
+    for index, upload in enumerate(uploads):
+        name = os.path.basename(str(upload.get("name") or "upload")) or "upload"
+        path = os.path.abspath(os.path.join("uploads", f"{index}-{name}"))
+        with open(path, "wb") as target:
+            target.write(base64.b64decode(upload.get("content_base64") or ""))
+        if index < len(described) and isinstance(described[index], dict):
+            described[index]["filePath"] = path
 
 
 WARM_UP_JOB = {

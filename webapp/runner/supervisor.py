@@ -48,7 +48,7 @@ DRAIN_SECONDS = 1.0  # after the exit, how long a killed grandchild may keep the
 FRAME_OVERHEAD = 1024 * 1024  # a result frame's error, traceback and keys besides the value
 TRUNCATION_MARKER = "[output truncated: the log limit was reached]"
 CONFINEMENT_FAILED = 71  # the exit status of a spare that could not confine itself
-RESULT_KEYS = ("status", "return_value", "error", "funcs")
+RESULT_KEYS = ("status", "return_value", "error", "funcs", "response_control")
 
 
 def failure(kind: str, message: str, status: str = "failure") -> dict[str, Any]:

@@ -40,8 +40,10 @@ DUE_BATCH = 500
 PRUNE_EVERY_SECONDS = 3600
 SWEEP_EVERY_SECONDS = 30  # how soon a run of a process that died is marked worker lost
 PRUNE_BATCH = 1000
-# Runs waiting in the persisted queue: cron firings, DFF.FUNC calls and Async API calls.
-QUEUED_ORIGINS = ("crontab", "func", "async")
+# Runs waiting in the persisted queue besides cron firings: DFF.FUNC calls, Async API calls
+# and asynchronous function calls (origin api, maybe with an eta).
+DISPATCHED_ORIGINS = ("func", "async", "api")  # cron firings are handed over as they fire
+ASYNC_TIMEOUT = 3600  # an Async API's run without DFF.API(timeout=...), as in DataFlux Func
 EXPIRED = "the run waited in the queue longer than its expires and was not run"
 
 
@@ -125,9 +127,9 @@ class Scheduler:
             .values(status="failure", ended_at=now, error=runs_service.WORKER_LOST)
         ).rowcount
         lost += runs_service.sweep_lost_runs(db.session, now)  # editor and API runs too
-        queued = db.session.scalars(
+        queued = db.session.scalars(  # the other queued runs: _dispatch_queued, at their eta
             select(TaskRecord.id).where(
-                TaskRecord.status == "queued", TaskRecord.origin.in_(QUEUED_ORIGINS)
+                TaskRecord.status == "queued", TaskRecord.origin == "crontab"
             )
         ).all()
         db.session.commit()
@@ -144,11 +146,15 @@ class Scheduler:
         self.executor.submit(self._execute, task_id)
 
     def _dispatch_queued(self) -> None:
-        """Hand the queued DFF.FUNC and Async API runs to the executor, oldest first (cron
-        firings are handed over as they fire)."""
+        """Hand the queued DFF.FUNC, Async API and asynchronous calls to the executor, oldest
+        first, each once its eta has come (cron firings are handed over as they fire)."""
         queued = db.session.scalars(
             select(TaskRecord.id)
-            .where(TaskRecord.status == "queued", TaskRecord.origin.in_(("func", "async")))
+            .where(
+                TaskRecord.status == "queued",
+                TaskRecord.origin.in_(DISPATCHED_ORIGINS),
+                TaskRecord.scheduled_for.is_(None) | (TaskRecord.scheduled_for <= utcnow()),
+            )
             .order_by(TaskRecord.created_at)
             .limit(DUE_BATCH)
         ).all()
@@ -311,7 +317,10 @@ class Scheduler:
                     record,
                     code,
                     func.name,
-                    func.timeout or runs_service.DEFAULT_TIMEOUT,
+                    func.timeout
+                    or (
+                        ASYNC_TIMEOUT if record.origin == "async" else runs_service.DEFAULT_TIMEOUT
+                    ),
                     load_for_job,
                     cron_expr=config.crontab if config else None,
                 )

@@ -8,9 +8,17 @@ from collections.abc import Callable
 from typing import Any
 
 try:  # inside the sandbox the SDK is a top-level package; in the app it lives in webapp.sdk
-    from sdk import datakit, dff_cache, dff_helpers, dff_store, dff_thread, dff_toolkit
+    from sdk import datakit, dff_cache, dff_helpers, dff_resp, dff_store, dff_thread, dff_toolkit
 except ImportError:
-    from webapp.sdk import datakit, dff_cache, dff_helpers, dff_store, dff_thread, dff_toolkit
+    from webapp.sdk import (
+        datakit,
+        dff_cache,
+        dff_helpers,
+        dff_resp,
+        dff_store,
+        dff_thread,
+        dff_toolkit,
+    )
 
 DataKit = datakit.DataKit
 EnvReader = dff_helpers.EnvReader
@@ -55,10 +63,6 @@ BUILTIN_VARIABLES = {
 
 # DataFlux Func members this version does not offer, with why (they fail clearly when used).
 UNAVAILABLE_MEMBERS = {
-    "RESP": "not yet in this version",
-    "RESP_FILE": "not yet in this version",
-    "RESP_LARGE_DATA": "not yet in this version",
-    "REDIRECT": "not yet in this version",
     "SYNC_API": "not yet in this version",
     "ASYNC_API": "not yet in this version",
     "CRON_JOB": "not yet in this version",
@@ -560,6 +564,100 @@ class DFFNamespace:
         """
         entry = self._env.get(name)
         return None if entry is None else entry.get("value")
+
+    # --- DFF.RESP and friends: the HTTP answer of a Sync API or function call -----------
+
+    def RESP(
+        self,
+        data: Any,
+        status_code: int | None = None,
+        content_type: str | None = None,
+        headers: dict | None = None,
+        allow_304: bool = False,
+        download: bool | str = False,
+    ) -> Any:
+        """Return this to choose the HTTP answer: status, content type, headers, download.
+
+        data must be JSON-serialisable. content_type is an extension or a MIME type ("html",
+        "json", "txt", "text/xml"...); with one, data is sent as it is. download=True sends
+        an attachment named api-resp.json or api-resp.txt; a string names the file. Answers
+        are served in a sandboxed origin (Content-Security-Policy: sandbox), so a page a
+        function returns cannot act as a signed-in user of the platform.
+
+        Args:
+            data: The value (the body).
+            status_code: The HTTP status, e.g. 201.
+            content_type: An extension or a MIME type.
+            headers: Extra response headers (Set-Cookie and security headers are not
+                accepted).
+            allow_304: Let clients cache the answer (no Last-Modified: now).
+            download: Send as an attachment (True or a file name).
+        Returns:
+            A response object to return from the function.
+        Raises:
+            TypeError: data cannot be serialised as JSON.
+        Example:
+            @DFF.API("Report")
+            def report():
+                return DFF.RESP("<h1>OK</h1>", content_type="html", headers={"X-Report": "1"})
+        """
+        return dff_resp.FuncResponse(data, status_code, content_type, headers, allow_304, download)
+
+    def RESP_FILE(
+        self,
+        file_path: str,
+        status_code: int | None = None,
+        headers: dict | None = None,
+        allow_304: bool = False,
+        auto_delete: bool = False,
+        download: bool | str = True,
+    ) -> Any:
+        """Answer with a file the run wrote (in its working directory): an attachment named
+        after it, or inline with download=False (the type from its extension).
+
+        Args:
+            file_path: The file, e.g. "report.csv".
+            download: True (its name), a name, or False (inline).
+            auto_delete: Remove the file once it is read.
+        Returns:
+            A response object to return from the function.
+        Raises:
+            FileNotFoundError: There is no such file.
+        Example:
+            with open("report.csv", "w") as f:
+                f.writelines(["host,cpu", "web1,12"])
+            return DFF.RESP_FILE("report.csv")
+        """
+        return dff_resp.FuncResponseFile(
+            file_path, status_code, headers, allow_304, auto_delete, download
+        )
+
+    def RESP_LARGE_DATA(self, data: Any, content_type: str | None = None) -> Any:
+        """Answer with a large body: JSON for a dict or list, else text.
+
+        Args:
+            data: The value; anything but a string is sent as JSON.
+            content_type: An extension or MIME type (json or txt by default).
+        Returns:
+            A response object to return from the function.
+        Example:
+            return DFF.RESP_LARGE_DATA(rows)
+        """
+        return dff_resp.FuncResponseLargeData(data, content_type)
+
+    def REDIRECT(self, url: str) -> Any:
+        """Answer with a redirect (302) to url.
+
+        Args:
+            url: Where to send the caller (non-ASCII characters are percent-encoded).
+        Returns:
+            A response object to return from the function.
+        Raises:
+            TypeError: url is not a str.
+        Example:
+            return DFF.REDIRECT("https://example.com/dashboard")
+        """
+        return dff_resp.FuncRedirect(url)
 
     # --- DFF.FUNC, CONFIG, SIGN, THREAD, TASK, TOOLKIT ------------------------------------
 

@@ -101,7 +101,7 @@ def preview(
     }
 
 
-def _parse_time(value: object, field: str) -> datetime | None:
+def parse_time(value: object, field: str) -> datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, str):
@@ -188,7 +188,7 @@ def _apply(
         data.get("allow_overlap"), "allow_overlap", bool(config.allow_overlap)
     )
     if "expires_at" in data:
-        config.expires_at = _parse_time(data.get("expires_at"), "expires_at")
+        config.expires_at = parse_time(data.get("expires_at"), "expires_at")
     if "note" in data:
         note = data.get("note") or ""
         if not isinstance(note, str) or len(note) > MAX_NOTE_LENGTH:

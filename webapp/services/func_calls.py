@@ -11,7 +11,6 @@ EntityNotFound; then its kwargs, as for any call. A queued run not started withi
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -69,20 +68,16 @@ def enqueue(
         runs_service.check_kwargs_against(func, checked)
     except ServiceError as exc:
         raise CallRefused("TypeError", exc.message) from None
-    record = TaskRecord(
-        id=uuid.uuid4().hex,
+    record = runs_service.new_queued_record(
+        session,
         origin="func",
-        func_id=func.id,
-        script_id=func.script_id,
+        func=func,
         kwargs=checked,
-        status="queued",
-        created_at=now,
-        logs=[],
-        triggered_by=context.get("triggered_by"),
+        username=context.get("triggered_by"),
+        now=now,
+        expires_at=now + timedelta(seconds=expires_seconds(func)),
+        origin_id=context.get("origin_id"),
         root_task_id=parent.get("id"),
         call_chain=[*chain, func.id],
-        origin_id=context.get("origin_id"),
-        expires_at=now + timedelta(seconds=expires_seconds(func)),
     )
-    session.add(record)
     return record

@@ -27,6 +27,8 @@ from webapp.services import func_calls, func_store
 from webapp.services.errors import ServiceError
 from webapp.services.func_cache import CacheError
 
+# STORE and CACHE scopes the platform keeps for itself (a Sync API's throttling counters).
+RESERVED_SCOPE_PREFIX = "funcpad:"
 # updated_by of a connector a script saved with DFF.CONN.save: it opens no network endpoint.
 SCRIPT_AUTHOR = connectors_service.SCRIPT_AUTHOR
 
@@ -53,6 +55,12 @@ class HostCalls:
 
     def __call__(self, op: str, args: dict[str, Any]) -> Any:
         family, _, name = op.partition(".")
+        scope = args.get("scope")
+        if isinstance(scope, str) and scope.startswith(RESERVED_SCOPE_PREFIX):
+            raise HostCallError(
+                "PermissionError",
+                f"scopes starting with {RESERVED_SCOPE_PREFIX} are the platform's own",
+            )
         if family == "store":
             return self.store(name, args)
         if op == "func.call":

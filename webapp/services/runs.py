@@ -226,6 +226,8 @@ def new_record(
     now: datetime,
     crontab_config_id: str | None = None,
     scheduled_for: datetime | None = None,
+    origin_id: str | None = None,
+    http_request: dict[str, Any] | None = None,
 ) -> TaskRecord:
     """Insert a ``running`` record (one INSERT) and return an object mirroring the row.
 
@@ -253,9 +255,50 @@ def new_record(
         "error": None,
         "triggered_by": username,
         "worker": process_identity.process_id(),
+        "origin_id": origin_id,
+        "http_request": http_request,
     }
     session.execute(_INSERT_RECORD, values)
     return TaskRecord(**values)
+
+
+def new_queued_record(
+    session: Session,
+    *,
+    origin: str,
+    func: Func,
+    kwargs: dict[str, Any],
+    username: str | None,
+    now: datetime,
+    expires_at: datetime | None,
+    origin_id: str | None = None,
+    http_request: dict[str, Any] | None = None,
+    scheduled_for: datetime | None = None,
+    root_task_id: str | None = None,
+    call_chain: list[str] | None = None,
+) -> TaskRecord:
+    """A ``queued`` record (kwargs already checked) that the scheduler's queue runs once its
+    ``scheduled_for`` has come, unless ``expires_at`` passes first."""
+    record = TaskRecord(
+        id=uuid.uuid4().hex,
+        origin=origin,
+        func_id=func.id,
+        script_id=func.script_id,
+        kwargs=kwargs,
+        status="queued",
+        created_at=now,
+        scheduled_for=scheduled_for,
+        logs=[],
+        triggered_by=username,
+        origin_id=origin_id,
+        http_request=http_request,
+        root_task_id=root_task_id,
+        call_chain=call_chain,
+        expires_at=expires_at,
+    )
+    session.add(record)
+    session.flush()
+    return record
 
 
 def build_job(
@@ -266,7 +309,11 @@ def build_job(
     timeout: int,
     load_connectors: ConnectorLoader,
     cron_expr: str | None = None,
+    dff_origin: str | None = None,
+    files: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """The job of one run; ``dff_origin`` overrides the origin scripts see (an auth function's
+    ``apiAuth``), ``files`` are uploads the sandbox writes before the function runs."""
     modules = script_imports.modules_for(session, record.script_id or "", code)
     env_names, connector_ids = referenced_names_in([code, *modules.values()])
     trigger = record.scheduled_for or record.created_at
@@ -290,9 +337,11 @@ def build_job(
             "cron_expr": cron_expr,
             "root_task_id": record.root_task_id,
             "call_chain": record.call_chain or [record.func_id],
-            "dff_origin": _first_origin(session, record),
+            "dff_origin": dff_origin or _first_origin(session, record),
             "triggered_by": record.triggered_by,
+            "http_request": record.http_request,
         },
+        "files": files or [],
     }
 
 
@@ -338,6 +387,7 @@ def finish(
         "peak_memory_kb": result.get("peak_memory_kb"),
         "ended_at": now,
         "duration_ms": duration,
+        "response_control": result.get("response_control"),
     }
     session.execute(_UPDATE_OUTCOME, {"record_id": record.id, **outcome})
     for name, value in outcome.items():
@@ -415,6 +465,10 @@ def prepare_call(
     crontab_config_id: str | None = None,
     scheduled_for: datetime | None = None,
     cron_expr: str | None = None,
+    origin_id: str | None = None,
+    http_request: dict[str, Any] | None = None,
+    dff_origin: str | None = None,
+    files: list[dict[str, Any]] | None = None,
 ) -> tuple[TaskRecord, dict[str, Any]]:
     """A task record and the job calling a published function with checked kwargs."""
     kwargs = validate_kwargs(kwargs)
@@ -430,6 +484,8 @@ def prepare_call(
         now=now,
         crontab_config_id=crontab_config_id,
         scheduled_for=scheduled_for,
+        origin_id=origin_id,
+        http_request=http_request,
     )
     job = build_job(
         session,
@@ -439,6 +495,8 @@ def prepare_call(
         func.timeout or DEFAULT_TIMEOUT,
         load_connectors,
         cron_expr,
+        dff_origin,
+        files,
     )
     return record, job
 

@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
         bodies,
         connector_pages,
         crontab_pages,
+        dff_api,
         env_pages,
         errors,
         explorer_pages,
@@ -47,5 +48,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(script_docs_pages.bp)
     app.register_blueprint(i18n_pages.bp)
     app.register_blueprint(api)
+    dff_api.init_app(app)
     openapi.init_app(app)
     set_endpoint_loader(app, sandbox_endpoints)

@@ -83,6 +83,31 @@ TEXTS = (
     ),
     N_("The value, or None when there is no such variable."),
     N_("The variable's name."),
+    N_("Return this to choose the HTTP answer: status, content type, headers, download."),
+    N_(
+        'data must be JSON-serialisable. content_type is an extension or a MIME type ("html", "json", "txt", "text/xml"...); with one, data is sent as it is. download=True sends an attachment named api-resp.json or api-resp.txt; a string names the file. Answers are served in a sandboxed origin (Content-Security-Policy: sandbox), so a page a function returns cannot act as a signed-in user of the platform.'
+    ),
+    N_("A response object to return from the function."),
+    N_("The value (the body)."),
+    N_("The HTTP status, e.g. 201."),
+    N_("An extension or a MIME type."),
+    N_("Extra response headers (Set-Cookie and security headers are not accepted)."),
+    N_("Let clients cache the answer (no Last-Modified: now)."),
+    N_("Send as an attachment (True or a file name)."),
+    N_("data cannot be serialised as JSON."),
+    N_(
+        "Answer with a file the run wrote (in its working directory): an attachment named after it, or inline with download=False (the type from its extension)."
+    ),
+    N_('The file, e.g. "report.csv".'),
+    N_("True (its name), a name, or False (inline)."),
+    N_("Remove the file once it is read."),
+    N_("There is no such file."),
+    N_("Answer with a large body: JSON for a dict or list, else text."),
+    N_("The value; anything but a string is sent as JSON."),
+    N_("An extension or MIME type (json or txt by default)."),
+    N_("Answer with a redirect (302) to url."),
+    N_("Where to send the caller (non-ASCII characters are percent-encoded)."),
+    N_("url is not a str."),
     N_("Start another published function in the background; returns None at once."),
     N_(
         "The new run gets its own task record (origin DFF.FUNC) with this run as its root and the call chain extended. A chain may be five functions long and may not call a function that is already in it, as in DataFlux Func."

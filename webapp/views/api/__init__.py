@@ -9,6 +9,7 @@ from webapp.views.api import (  # noqa: E402,F401  (routes register on import)
     crontab,
     env_vars,
     examples,
+    func_apis,
     openapi,
     points,
     runs,

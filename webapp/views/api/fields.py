@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from webapp.services import connectors, crontab, env_vars, scripts
+from webapp.services import connectors, crontab, env_vars, func_apis, scripts
 from webapp.services.errors import N_
 from webapp.views.api.payload import INT64
 
@@ -72,6 +72,12 @@ FuncId = text(
     examples=["demo.hello"],
 )
 TaskId = text(MAX_NAME, N_("A task record id."), min_length=1)
+ApiId = text(
+    64,
+    N_("An API id: 1-64 letters, digits, _ . or -, starting with a letter or digit."),
+    pattern=func_apis.ID_RE.pattern,
+    examples=["sync-demo"],
+)
 Version = integer(1, scripts.MAX_VERSION, N_("A published version, counted from 1."))
 VersionRef = text(
     20,
@@ -86,6 +92,7 @@ Description = text(scripts.MAX_DESCRIPTION_LENGTH, N_("A longer description."))
 Note = text(scripts.MAX_NOTE_LENGTH, N_("A note for the history."))
 EnvDescription = text(env_vars.MAX_DESCRIPTION_LENGTH, N_("What the variable is for."))
 CronNote = text(crontab.MAX_NOTE_LENGTH, N_("A note about the cron job."))
+ApiNote = text(func_apis.MAX_NOTE, N_("A note about the API."))
 # Code is limited in UTF-8 bytes by the service (413 code_too_large); the character bound here
 # is the same number, which no text over the byte limit can stay under.
 Code = Annotated[
@@ -131,6 +138,26 @@ PauseMinutes = integer(
 )
 Int64Id = integer(1, INT64[1], N_("A numeric id."))
 Flag = Annotated[bool, Field(description=N_("true or false."))]
+ApiAuth = Annotated[
+    dict[str, Any],
+    Field(
+        description=N_(
+            "How callers authenticate: {type: none | fixedField (fields: [{location: header, "
+            "query or body, name, value}]) | httpBasic or httpDigest (users: [{username, "
+            "password}]) | func (func_id)}. ***** keeps a stored secret."
+        ),
+        examples=[{"type": "httpBasic", "users": [{"username": "ops", "password": "s3cret"}]}],
+    ),
+]
+Throttling = Annotated[
+    dict[str, int],
+    Field(
+        description=N_(
+            "Calls allowed per window: bySecond, byMinute, byHour, byDay, byMonth, byYear."
+        ),
+        examples=[{"byMinute": 60}],
+    ),
+]
 ConnectorType = Annotated[Literal[connectors.TYPES], Field(description=N_("The connector type."))]
 EnvVarType = Annotated[
     Literal[env_vars.TYPES], Field(description=N_("How the value is read by DFF.ENV."))

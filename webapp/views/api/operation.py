@@ -64,7 +64,7 @@ def operation(
     path_adapters = {name: TypeAdapter(kind) for name, kind in spec.path.items()}
     # An id in the path that cannot exist is "nothing here" (404), like one that does not;
     # a number that is not one (a version) is bad input naming it (400).
-    text_params = {name for name, kind in spec.path.items() if _base_type(kind) is str}
+    text_params = {name for name, kind in spec.path.items() if _is_text(_base_type(kind))}
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
@@ -110,6 +110,13 @@ def _base_type(annotation: Any) -> Any:
     while typing.get_origin(annotation) is typing.Annotated:
         annotation = typing.get_args(annotation)[0]
     return annotation
+
+
+def _is_text(annotation: Any) -> bool:
+    """str, or a Literal of strings (a path segment that names one of a few things)."""
+    if typing.get_origin(annotation) is typing.Literal:
+        return all(isinstance(v, str) for v in typing.get_args(annotation))
+    return annotation is str
 
 
 def _is_list(annotation: Any) -> bool:

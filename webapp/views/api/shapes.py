@@ -279,6 +279,22 @@ class CronJob(Shape):
     updated_by: str | None
 
 
+class FuncApi(Shape):
+    id: str
+    kind: Literal["sync", "async"]
+    func_id: str
+    kwargs: dict[str, Any]
+    auth: dict[str, Any] = Field(description=N_("Passwords and field values read *****."))
+    throttling: dict[str, int]
+    expires_at: datetime | None
+    disabled: bool
+    show_in_docs: bool
+    note: str
+    tags: list[str]
+    updated_at: datetime | None
+    updated_by: str | None
+
+
 class CronPreview(Shape):
     crontab: str
     description: str
