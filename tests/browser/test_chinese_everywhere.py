@@ -52,6 +52,10 @@ PAGES_WITHOUT_IDS = [
     "/logs",
     "/crontab",
     "/crontab/new",
+    "/apis/sync",
+    "/apis/async",
+    "/apis/sync/new",
+    "/apis/async/new",
     "/tasks",
     "/admin/sandbox",
     "/settings/tokens",
@@ -108,8 +112,8 @@ def message_strings(blob_id: str, text: str) -> list[str]:
     data = json.loads(text)
     if blob_id == "funcpad-boot":
         data = {"messages": data.get("messages", {}), "phrases": data.get("editorPhrases", {})}
-    elif blob_id == "crontab-form-data":
-        data = data.get("messages", {})
+    elif blob_id in ("crontab-form-data", "api-form-data", "api-list-data"):
+        data = data.get("messages", {})  # the rest is data: ids, kinds, functions
     elif blob_id == "guide-data":  # ids and links are not text
         data = [data["title"], data["done"], data["close"], *(s["text"] for s in data["steps"])]
     out: list[str] = []
@@ -132,6 +136,9 @@ def test_every_page_and_message_is_in_chinese(page):
     api(page, "POST", "/scripts/zhall/publish", {})
     record = api(page, "POST", "/funcs/zhall.hello/call", {"kwargs": {}})
     job = api(page, "POST", "/crontab-configs", {"func_id": "zhall.hello", "crontab": "0 * * * *"})
+    sync = api(page, "POST", "/sync-apis", {"func_id": "zhall.hello", "id": "zh-sync",
+        "auth": {"type": "httpBasic", "users": [{"username": "u1", "password": "p"}]},
+        "throttling": {"byMinute": 5}})  # fmt: skip
     data = {
         "zhall",
         "Zh all",
@@ -139,6 +146,8 @@ def test_every_page_and_message_is_in_chinese(page):
         "hello",
         "hi",
         job["id"],
+        "zh-sync",
+        "u1",
         "DataKit (embedded receiver)",
         "datakit",
         "zh_cpu",
@@ -168,6 +177,10 @@ def test_every_page_and_message_is_in_chinese(page):
         "/crontab",
         "/crontab/new",
         f"/crontab/{job['id']}/edit",
+        "/apis/sync",
+        "/apis/async",
+        "/apis/sync/new",
+        f"/apis/sync/{sync['id']}/edit",
         "/tasks",
         f"/tasks/{record['id']}",
         "/admin/sandbox",

@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         explorer_pages,
         first_run,
         formatting,
+        func_api_pages,
         health,
         i18n_pages,
         pages,
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(explorer_pages.bp)
     app.register_blueprint(task_pages.bp)
     app.register_blueprint(crontab_pages.bp)
+    app.register_blueprint(func_api_pages.bp)
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(api_docs_pages.bp)
     app.register_blueprint(script_docs_pages.bp)

@@ -18,6 +18,7 @@ TAG_TITLES = {
     "funcs": lazy_gettext("Published functions"),
     "task-records": lazy_gettext("Task records"),
     "cron jobs": lazy_gettext("Cron jobs"),
+    "sync and async APIs": lazy_gettext("Sync and Async APIs"),
     "connectors": lazy_gettext("Connectors"),
     "env vars": lazy_gettext("Env variables"),
     "metrics and logs": lazy_gettext("Metrics and logs"),

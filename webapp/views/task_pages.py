@@ -13,7 +13,7 @@ from webapp.models.task_records import ORIGINS, STATUSES
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 PAGE = 50
-FILTERS = ("origin", "status", "func_id", "crontab_config_id")
+FILTERS = ("origin", "status", "func_id", "crontab_config_id", "origin_id")
 
 
 @bp.get("")
