@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
         session_pages,
         settings,
         task_pages,
+        transfer_pages,
     )
     from webapp.views.api import api, openapi
     from webapp.views.api.connectors import sandbox_endpoints
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(task_pages.bp)
     app.register_blueprint(crontab_pages.bp)
     app.register_blueprint(func_api_pages.bp)
+    app.register_blueprint(transfer_pages.bp)
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(api_docs_pages.bp)
     app.register_blueprint(script_docs_pages.bp)

@@ -524,6 +524,90 @@ def func_api_list():
     )
 
 
+def export_sets():
+    """DataFlux Func's POST /api/v1/script-sets/do/export: the zip."""
+    from webapp.services import script_set_transfer as transfer
+
+    timing = CallTiming()
+    body = _body_object()
+    ids = body.get("scriptSetIds")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        return _error(CallError(400, "EClientBadRequest", "scriptSetIds is required"), timing)
+    request_ = transfer.ExportRequest(
+        script_set_ids=ids,
+        connector_ids=[str(i) for i in body.get("connectorIds") or []],
+        env_variable_ids=[str(i) for i in body.get("envVariableIds") or []],
+        include_sync_apis=bool(body.get("includeSyncAPIs") or body.get("includeAuthLinks")),
+        include_async_apis=bool(body.get("includeAsyncAPIs") or body.get("includeBatches")),
+        include_cron_jobs=bool(body.get("includeCronJobs") or body.get("includeCrontabConfigs")),
+        note=str(body.get("note") or "")[:5000],
+    )
+    try:
+        name, content = transfer.export_zip(
+            db.session, request_, username=current_user.username, now=utcnow()
+        )
+    except ServiceError as exc:
+        return _error(CallError(exc.status, "EClientBadRequest", exc.message), timing)
+    return Response(
+        content,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def import_sets():
+    """DataFlux Func's POST /api/v1/script-sets/do/import (multipart ``file``, ``checkOnly``)."""
+    from webapp.services import import_staging
+    from webapp.services import script_set_transfer as transfer
+    from webapp.views.transfer_pages import confirm_import, data_dir
+
+    timing = CallTiming()
+    upload = request.files.get("file")
+    if upload is None:
+        return _error(CallError(400, "EClientBadRequest", "file is required"), timing)
+    try:
+        bundle = transfer.read_zip(upload.read(transfer.MAX_ZIP_BYTES + 1))
+        confirm_id = import_staging.stage(data_dir(), bundle, utcnow())
+        answer = {
+            "confirmId": confirm_id,
+            "diff": transfer.diff(db.session, bundle),
+            "requirements": transfer.requirements(bundle),
+            "note": bundle.note,
+        }
+        if request.form.get("checkOnly") not in ("true", "1", "True"):
+            result, restore_point = confirm_import(confirm_id)
+            answer = {**answer, "restorePoint": restore_point, "skipped": result.skipped,
+                      "failedScripts": result.failed_scripts}  # fmt: skip
+    except ServiceError as exc:
+        db.session.rollback()
+        return _error(CallError(exc.status, "EClientBadRequest", exc.message), timing)
+    return _send(api_responses.envelope(answer, timing))
+
+
+def confirm_import_sets():
+    """DataFlux Func's POST /api/v1/script-sets/do/confirm-import {confirmId}."""
+    from webapp.views.transfer_pages import confirm_import
+
+    timing = CallTiming()
+    try:
+        result, restore_point = confirm_import(_body_object().get("confirmId"))
+    except ServiceError as exc:
+        db.session.rollback()
+        reason = (
+            "ConfirmingImportTimeout"
+            if exc.code == "ConfirmingImportTimeout"
+            else "EClientBadRequest"
+        )
+        return _error(CallError(400, reason, exc.message), timing)
+    return _send(
+        api_responses.envelope(
+            {"restorePoint": restore_point, "skipped": result.skipped,
+             "failedScripts": result.failed_scripts},
+            timing,
+        )
+    )  # fmt: skip
+
+
 ENTITY_PREFIXES = ("sync", "al", "async", "bat")  # al and bat: DataFlux Func's older names
 
 
@@ -539,6 +623,11 @@ def _add_routes() -> None:
     bp.add_url_rule("/api/v1/func-list", "func_list", func_list, methods=["GET"])
     bp.add_url_rule("/api/v1/func-tag-list", "func_tag_list", func_tag_list, methods=["GET"])
     bp.add_url_rule("/api/v1/func-api-list", "func_api_list", func_api_list, methods=["GET"])
+    bp.add_url_rule("/api/v1/script-sets/do/export", "export", export_sets, methods=["POST"])
+    bp.add_url_rule("/api/v1/script-sets/do/import", "import", import_sets, methods=["POST"])
+    bp.add_url_rule(
+        "/api/v1/script-sets/do/confirm-import", "confirm", confirm_import_sets, methods=["POST"]
+    )
 
 
 _add_routes()
