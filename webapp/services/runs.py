@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.models import Func, Script, TaskRecord
 from webapp.models.types import utcnow
-from webapp.services import code_outline, process_identity, script_imports
+from webapp.services import code_outline, print_logs, process_identity, script_imports
 from webapp.services import env_vars as env_service
 from webapp.services.errors import N_, ServiceError
 
@@ -358,9 +358,13 @@ def _first_origin(session: Session, record: TaskRecord) -> str | None:
 
 
 def log_entry(message: dict[str, Any]) -> dict[str, Any]:
+    """One printed line as streamed and stored (cut at 3,000 characters, as in DataFlux Func)."""
     when = message.get("time")
     stamp = datetime.fromtimestamp(when, UTC) if isinstance(when, int | float) else utcnow()
-    return {"time": stamp.isoformat(), "message": str(message.get("message", ""))}
+    return {
+        "time": stamp.isoformat(),
+        "message": print_logs.cut_line(str(message.get("message", ""))),
+    }
 
 
 def finish(
@@ -375,6 +379,7 @@ def finish(
     The duration is the record's own ``ended_at - started_at``: the clock its log lines count
     ``[total ms]`` on, so that no line says more time passed than the run took.
     """
+    logs, trimmed = print_logs.kept(logs)
     duration = result.get("duration_ms")
     if record.started_at is not None:
         duration = round((now - record.started_at).total_seconds() * 1000, 3)
@@ -383,7 +388,7 @@ def finish(
         "return_value": result.get("return_value"),
         "error": result.get("error"),
         "logs": logs,
-        "log_truncated": bool(result.get("log_truncated")),
+        "log_truncated": bool(result.get("log_truncated")) or trimmed,
         "peak_memory_kb": result.get("peak_memory_kb"),
         "ended_at": now,
         "duration_ms": duration,
@@ -572,4 +577,6 @@ def record_json(record: TaskRecord) -> dict[str, Any]:
         "root_task_id": record.root_task_id,
         "call_chain": record.call_chain,
         "origin_id": record.origin_id,
+        # DataFlux Func's printLogs: each line with its [time] [+Δms] [total ms] prefix.
+        "print_logs": print_logs.formatted(record.logs or [], record.started_at),
     }

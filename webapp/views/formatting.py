@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import gettext, lazy_gettext
 
+from webapp.services import print_logs
 from webapp.views.errors import translated
 
 # Machine values shown to people: the API keeps the codes, pages show these.
@@ -127,24 +128,9 @@ def value_text(value: Any) -> str:
     )
 
 
-def _to_ms(moment: datetime | None) -> datetime | None:
-    """Whole milliseconds, as a browser's Date keeps them (so both count the same Δms)."""
-    return None if moment is None else moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
 def log_prefixes(logs: list[dict[str, Any]], started_at: datetime | str | None) -> list[str]:
     """The ``[MM-DD HH:MM:SS] [+Δms] [total ms]`` prefix of each line of a run's log."""
-    start = _to_ms(_moment(started_at))
-    out, previous = [], start
-    for line in logs:
-        at = _to_ms(_moment(line.get("time"))) or start
-        if start is None:
-            start = previous = at
-        step = max(0, round((at - previous).total_seconds() * 1000))
-        total = max(0, round((at - start).total_seconds() * 1000))
-        out.append(f"[{at.strftime('%m-%d %H:%M:%S')}] [+{step}ms] [{total}ms]")
-        previous = at
-    return out
+    return print_logs.prefixes(logs, started_at)
 
 
 def init_app(app: Flask) -> None:

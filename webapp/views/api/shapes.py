@@ -192,6 +192,9 @@ class TaskRecord(Shape):
         None, description=N_("DFF.FUNC: the functions from the first run to this one.")
     )
     origin_id: str | None = Field(None, description=N_("The Sync or Async API that started it."))
+    print_logs: list[str] | None = Field(
+        None, description=N_("The log as DataFlux Func prints it: [time] [+Δms] [total ms] line.")
+    )
 
 
 class CallResult(TaskRecord):
