@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
         store_quota_bytes=app.config["FUNCPAD_STORE_MAX_MB"] * 1024 * 1024,
         wake_queue=wake_queue,
         script_config=script_config(app),
+        default_timezone=app.config["FUNCPAD_TIMEZONE"],
         sign_secret=hmac.new(
             app.config["SECRET_KEY"].encode(), b"DFF.SIGN", hashlib.sha256
         ).hexdigest(),

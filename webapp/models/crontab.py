@@ -14,6 +14,16 @@ from webapp.models.types import UTCDateTime, utcnow
 DEFAULT_KEEP_RECORDS = 500
 
 
+def effective_crontab(config: CrontabConfig, now: datetime) -> str:
+    """DataFlux Func's priority: a dynamic schedule (until it expires) over the job's own
+    (which is the function's fixed_cron_expr when it has one)."""
+    if config.dynamic_crontab and (
+        config.dynamic_expires_at is None or config.dynamic_expires_at > now
+    ):
+        return config.dynamic_crontab
+    return config.crontab
+
+
 class CrontabConfig(db.Model):
     __tablename__ = "crontab_configs"
     __table_args__ = (Index("ix_crontab_configs_due", "enabled", "next_run_at"),)
@@ -31,6 +41,11 @@ class CrontabConfig(db.Model):
     keep_records: Mapped[int] = mapped_column(default=DEFAULT_KEEP_RECORDS)
     # When it fires next (UTC); NULL when disabled or expired. Indexed: a tick reads only due rows.
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # CRON_JOB.set_cron_expr: a schedule that wins over the job's own until it expires (None:
+    # for good), and CRON_JOB.pause: no run fires before paused_until.
+    dynamic_crontab: Mapped[str | None] = mapped_column(String(200))
+    dynamic_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(64))

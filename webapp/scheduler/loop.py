@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from flask import Flask
@@ -23,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp import host
 from webapp.extensions import db
 from webapp.models import CrontabConfig, SchedulerLease, SchedulerSetting, TaskRecord
+from webapp.models.crontab import effective_crontab
 from webapp.models.types import utcnow
 from webapp.scheduler import cronexpr
 from webapp.scheduler.decide import decide
@@ -42,7 +44,14 @@ SWEEP_EVERY_SECONDS = 30  # how soon a run of a process that died is marked work
 PRUNE_BATCH = 1000
 # Runs waiting in the persisted queue besides cron firings: DFF.FUNC calls, Async API calls
 # and asynchronous function calls (origin api, maybe with an eta).
-DISPATCHED_ORIGINS = ("func", "async", "api")  # cron firings are handed over as they fire
+# manual: CRON_JOB.call; sync: SYNC_API.call (both queued by a script)
+DISPATCHED_ORIGINS = (
+    "func",
+    "async",
+    "api",
+    "manual",
+    "sync",
+)  # cron firings are handed over as they fire
 ASYNC_TIMEOUT = 3600  # an Async API's run without DFF.API(timeout=...), as in DataFlux Func
 EXPIRED = "the run waited in the queue longer than its expires and was not run"
 
@@ -214,7 +223,7 @@ class Scheduler:
 
     def _fire(self, config: CrontabConfig, now: datetime) -> None:
         try:
-            expr = cronexpr.parse(config.crontab)
+            expr = cronexpr.parse(effective_crontab(config, now))
         except cronexpr.CronError:
             config.next_run_at = None
             db.session.commit()
@@ -239,6 +248,9 @@ class Scheduler:
             previous_running=previous_running,
             allow_overlap=config.allow_overlap,
         )
+        if config.paused_until is not None and config.paused_until > now:
+            # CRON_JOB.pause: the time passes without a run (and without a skipped record).
+            decision = replace(decision, fire=None, skipped=[], more_skipped=0)
         old_next = config.next_run_at
         records = [
             self._record(config, at, "skipped", reason, now) for at, reason in decision.skipped

@@ -8,11 +8,21 @@ from collections.abc import Callable
 from typing import Any
 
 try:  # inside the sandbox the SDK is a top-level package; in the app it lives in webapp.sdk
-    from sdk import datakit, dff_cache, dff_helpers, dff_resp, dff_store, dff_thread, dff_toolkit
+    from sdk import (
+        datakit,
+        dff_cache,
+        dff_entities,
+        dff_helpers,
+        dff_resp,
+        dff_store,
+        dff_thread,
+        dff_toolkit,
+    )
 except ImportError:
     from webapp.sdk import (
         datakit,
         dff_cache,
+        dff_entities,
         dff_helpers,
         dff_resp,
         dff_store,
@@ -63,9 +73,6 @@ BUILTIN_VARIABLES = {
 
 # DataFlux Func members this version does not offer, with why (they fail clearly when used).
 UNAVAILABLE_MEMBERS = {
-    "SYNC_API": "not yet in this version",
-    "ASYNC_API": "not yet in this version",
-    "CRON_JOB": "not yet in this version",
     "BLUEPRINT": "there are no blueprints here",
     "RSRC": "there is no resource directory here",
     "GUANCE_OPENAPI": "it needs a Guance account; not in this version",
@@ -255,6 +262,10 @@ class DFFNamespace:
         self.THREAD = thread_pool if thread_pool is not None else dff_thread.ThreadPool()
         self.TASK = task
         self.TOOLKIT = dff_toolkit.Toolkit
+        self.CRON_JOB = self.CRONTAB_CONFIG = dff_entities.CronJobHelper(host, "cronJob")
+        self.SYNC_API = self.AUTH_LINK = dff_entities.EntityHelper(host, "syncAPI")
+        self.ASYNC_API = self.BATCH = dff_entities.EntityHelper(host, "asyncAPI")
+        self.ASYNC_API.member = "DFF.ASYNC_API"
         for member, reason in UNAVAILABLE_MEMBERS.items():
             setattr(self, member, Unavailable(member, reason))
         self.DATAKIT = DataKit  # the class itself, as in DataFlux Func (DATAKIT.convert_to_ns)
@@ -738,6 +749,25 @@ class DFFNamespace:
             print(DFF.TASK.task_id, DFF.TASK.origin)
         """
         return self.TASK
+
+    def CRON_JOB(self) -> Any:  # documents the CronJobHelper set in __init__
+        """The cron jobs by DataFlux Func's field names: get, save, query, call, and a job's
+        schedule for a while (set_cron_expr, clear_cron_expr, pause). CRONTAB_CONFIG is the
+        older name.
+
+        Example:
+            DFF.CRON_JOB.set_cron_expr("*/1 * * * *", expires=3600)
+        """
+        return self.CRON_JOB
+
+    def SYNC_API(self) -> Any:  # documents the EntityHelper set in __init__
+        """The Sync APIs by DataFlux Func's field names: get, save, query, call (AUTH_LINK is
+        the older name). ASYNC_API (BATCH) is the same for Async APIs.
+
+        Example:
+            me = DFF.SYNC_API.get()  # the Sync API that started this run
+        """
+        return self.SYNC_API
 
     def TOOLKIT(self) -> Any:  # documents the Toolkit class set in __init__
         """DataFlux Func's helper functions: gen_uuid, json_find, get_md5, get_base64, ...

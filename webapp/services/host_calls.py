@@ -23,7 +23,7 @@ from webapp.models import Connector
 from webapp.models.types import utcnow
 from webapp.runner.supervisor import HostCallError
 from webapp.services import connectors as connectors_service
-from webapp.services import func_calls, func_store
+from webapp.services import entity_helpers, func_calls, func_store
 from webapp.services.errors import ServiceError
 from webapp.services.func_cache import CacheError
 
@@ -43,6 +43,7 @@ class HostServices:
     wake_queue: Callable[[], None] = lambda: None  # a DFF.FUNC run was queued
     script_config: dict[str, Any] = field(default_factory=dict)  # what DFF.CONFIG reads
     sign_secret: str = ""  # DFF.SIGN's key (derived from the app's secret, never sent out)
+    default_timezone: str = "UTC"  # for cron jobs a script saves without one
     extra: dict[str, Callable[[HostCalls, dict[str, Any]], Any]] = field(default_factory=dict)
 
 
@@ -71,6 +72,8 @@ class HostCalls:
             return self.config(args)
         if op == "sign":
             return self.sign(args)
+        if family == "entity":
+            return self.entity(name, args)
         if family == "cache":
             try:
                 return self.services.cache.call(name, args)
@@ -158,6 +161,56 @@ class HostCalls:
                     )
             except ServiceError as exc:
                 raise HostCallError("InvalidConnectorConfig", exc.message) from None
+        return None
+
+    # --- DFF.CRON_JOB / SYNC_API / ASYNC_API ---------------------------------------------
+
+    def entity(self, name: str, args: dict[str, Any]) -> Any:
+        kind, _, method = name.partition(".")
+        if kind not in entity_helpers.KINDS:
+            raise HostCallError("ValueError", f"no entity kind {kind!r}")
+        now, job = utcnow(), self.job
+        entity_id = args.get("entity_id")
+        queued = False
+        try:
+            with self.services.sessions() as session, session.begin():
+                if method == "get":
+                    return entity_helpers.get(session, kind, entity_id, job)
+                if method == "query":
+                    return entity_helpers.query(
+                        session, kind, args.get("fields"), args.get("filters")
+                    )
+                if method == "save":
+                    entity_helpers.save(
+                        session, kind, entity_id, args.get("data"),
+                        username=f"{SCRIPT_AUTHOR}{job.get('script_id')}", now=now,
+                        default_timezone=self.services.default_timezone,
+                    )  # fmt: skip
+                    return None
+                if method == "call":
+                    entity_helpers.call(session, kind, entity_id, args, job, now)
+                    queued = True
+                elif kind == "cronJob" and method == "set_cron_expr":
+                    entity_helpers.set_cron_expr(
+                        session, entity_id, args.get("cron_expr"), args.get("expires"), job, now
+                    )
+                    return None
+                elif kind == "cronJob" and method == "get_cron_expr":
+                    return entity_helpers.get_cron_expr(session, entity_id, job, now)
+                elif kind == "cronJob" and method == "get_all_cron_expr":
+                    return entity_helpers.all_cron_exprs(session, now)
+                elif kind == "cronJob" and method == "clear_cron_expr":
+                    entity_helpers.clear_cron_expr(session, entity_id, job, now)
+                    return None
+                elif kind == "cronJob" and method == "pause":
+                    entity_helpers.pause(session, entity_id, args.get("expires"), job, now)
+                    return None
+                else:
+                    raise HostCallError("ValueError", f"{kind} has no method {method!r}")
+        except entity_helpers.EntityError as exc:
+            raise HostCallError(exc.kind, exc.message) from None
+        if queued:
+            self.services.wake_queue()
         return None
 
     # --- DFF.CONFIG and DFF.SIGN --------------------------------------------------------

@@ -16,6 +16,8 @@ SECTION_TITLES = {
     "cache": lazy_gettext("DFF.CACHE"),
     "conn": lazy_gettext("DFF.CONN"),
     "config": lazy_gettext("DFF.CONFIG"),
+    "cron_job": lazy_gettext("DFF.CRON_JOB"),
+    "sync_api": lazy_gettext("DFF.SYNC_API and DFF.ASYNC_API"),
     "thread": lazy_gettext("DFF.THREAD"),
     "toolkit": lazy_gettext("DFF.TOOLKIT"),
     "datakit": lazy_gettext("The DataKit helper"),
@@ -38,6 +40,12 @@ SECTION_INTROS = {
     "datakit": lazy_gettext("What DFF.SRC('datakit') returns."),
     "conn": lazy_gettext("DFF.CONN(id) opens a connector, as DFF.SRC does; these manage them."),
     "config": lazy_gettext("The platform's settings a script may read."),
+    "cron_job": lazy_gettext(
+        "Cron jobs from a script; also the get, save, query and call of the next section."
+    ),
+    "sync_api": lazy_gettext(
+        "Sync and Async APIs from a script (DFF.ASYNC_API has the same methods)."
+    ),
     "thread": lazy_gettext("A thread pool of the run; it is waited for when the run ends."),
     "toolkit": lazy_gettext("DataFlux Func's helper functions, called on DFF.TOOLKIT."),
     "errors": lazy_gettext("What a script may catch."),

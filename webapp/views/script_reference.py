@@ -15,7 +15,16 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from webapp.sdk import datakit, dff, dff_cache, dff_errors, dff_store, dff_thread, dff_toolkit
+from webapp.sdk import (
+    datakit,
+    dff,
+    dff_cache,
+    dff_entities,
+    dff_errors,
+    dff_store,
+    dff_thread,
+    dff_toolkit,
+)
 
 SECTION_NAMES = ("Args", "Returns", "Raises", "Example")
 
@@ -151,6 +160,8 @@ def reference() -> list[Section]:
     more = {
         "conn": ("DFF.CONN", dff.Connectors),
         "config": ("DFF.CONFIG", dff.ConfigReader),
+        "cron_job": ("DFF.CRON_JOB", dff_entities.CronJobHelper),
+        "sync_api": ("DFF.SYNC_API", dff_entities.EntityHelper),
         "thread": ("DFF.THREAD", dff_thread.ThreadPool),
         "toolkit": ("DFF.TOOLKIT", dff_toolkit.Toolkit),
     }
@@ -210,6 +221,8 @@ def undocumented(*classes) -> list[str]:
         dff.ConfigReader,
         dff_thread.ThreadPool,
         dff_toolkit.Toolkit,
+        dff_entities.EntityHelper,
+        dff_entities.CronJobHelper,
     )
     for cls in classes or default:
         for name, value in public_members(cls).items():

@@ -133,6 +133,12 @@ TEXTS = (
         "submit(fn, *args, **kwargs) returns a key; get_result(key), get_all_results(), pop_result() and wait_all_finished() collect the results (an exception inside a thread is in the result's error, not raised). The run waits for its threads before it ends."
     ),
     N_("What this run is: task_id, func_id, script_id, origin, kwargs, root_task_id, ..."),
+    N_(
+        "The cron jobs by DataFlux Func's field names: get, save, query, call, and a job's schedule for a while (set_cron_expr, clear_cron_expr, pause). CRONTAB_CONFIG is the older name."
+    ),
+    N_(
+        "The Sync APIs by DataFlux Func's field names: get, save, query, call (AUTH_LINK is the older name). ASYNC_API (BATCH) is the same for Async APIs."
+    ),
     N_("DataFlux Func's helper functions: gen_uuid, json_find, get_md5, get_base64, ..."),
     N_("See the DFF.TOOLKIT section for each function."),
     N_("True in an editor run (the draft), else False."),
@@ -241,6 +247,25 @@ TEXTS = (
     N_("One setting, or default."),
     N_(
         "The CUSTOM_* settings as a dict (every setting with all_configs; [{key, value}] with list_output)."
+    ),
+    N_(
+        "Run the job on another schedule (for expires seconds, or until cleared); no id: the job that started this run."
+    ),
+    N_("The schedule set with set_cron_expr, or None."),
+    N_("Every schedule set with set_cron_expr, as {job id: expression}."),
+    N_("Go back to the job's own schedule."),
+    N_("No run for expires seconds (the times pass without records)."),
+    N_(
+        "One entity as DataFlux Func's row (with scriptSetTitle, scriptTitle, funcTitle...); no id: the one that started this run."
+    ),
+    N_(
+        "Create or change one, by DataFlux Func's field names (funcId, funcCallKwargsJSON, cronExpr, isDisabled, note, tagsJSON, expireTime, throttlingJSON, showInDoc)."
+    ),
+    N_(
+        "Rows, maybe only some fields, filtered as {field: {op: value}} (eq, ne, in, notin, like, isnull)."
+    ),
+    N_(
+        "Queue a run of its function with these kwargs (as given: the fixed ones are not merged); returns None at once."
     ),
     N_("Set how many threads run at once (1-64), before the first submit."),
     N_("Create the pool now (submit does it when needed)."),
@@ -355,7 +380,6 @@ TEXTS = (
     N_("DFF.CONN.save was given a connector type this platform does not have."),
     N_("DFF.CONN.save was given a config that is not a dict (or misses a field)."),
     N_("A call of a cron job or API with an option out of range (queue, timeout, expires)."),
-    N_("not yet in this version"),
     N_("there are no blueprints here"),
     N_("there is no resource directory here"),
     N_("it needs a Guance account; not in this version"),
