@@ -10,6 +10,7 @@ from typing import Any
 try:  # inside the sandbox the SDK is a top-level package; in the app it lives in webapp.sdk
     from sdk import (
         datakit,
+        dataway,
         dff_cache,
         dff_entities,
         dff_helpers,
@@ -21,6 +22,7 @@ try:  # inside the sandbox the SDK is a top-level package; in the app it lives i
 except ImportError:
     from webapp.sdk import (
         datakit,
+        dataway,
         dff_cache,
         dff_entities,
         dff_helpers,
@@ -269,6 +271,7 @@ class DFFNamespace:
         for member, reason in UNAVAILABLE_MEMBERS.items():
             setattr(self, member, Unavailable(member, reason))
         self.DATAKIT = DataKit  # the class itself, as in DataFlux Func (DATAKIT.convert_to_ns)
+        self.DATAWAY = dataway.DataWay
 
     def __getattr__(self, name: str) -> Any:
         """Any other member is None, as in DataFlux Func; every member has a lower-case alias
@@ -362,6 +365,24 @@ class DFFNamespace:
             datakit.write_metric("cpu", fields={"usage": 1.5})
         """
         return DataKit(url=url, **options)
+
+    def DATAWAY(self, url: str | None = None, **options: Any) -> Any:  # the class, see __init__
+        """The DataWay helper class: DFF.DATAWAY(url=..., token=..., access_key=...).
+
+        The DataKit helper's writes and queries, sent to a DataWay (default port 9528) with
+        the workspace token on every request (a token in the url is used too) and, with an
+        AccessKey, DataWay's DWAY signature as DataFlux Func computes it.
+
+        Args:
+            url: The DataWay, e.g. "https://openway.guance.com?token=tkn_...".
+            options: token, access_key, secret_key and the DataKit helper's options.
+        Returns:
+            A DataWay helper.
+        Example:
+            dataway = DFF.DATAWAY(url="http://127.0.0.1:9528", token="tkn_demo")
+            dataway.write_logging("app", tags={"host": "web1"}, fields={"message": "ok"})
+        """
+        return dataway.DataWay(url=url, **options)
 
     def CTX(self, key: str) -> Any:  # documents the RunContext set in __init__
         """A dict shared by every script of one run: set a value in one, read it in another.

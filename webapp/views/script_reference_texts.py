@@ -29,6 +29,13 @@ TEXTS = (
     N_("A DataKit helper."),
     N_('The agent, e.g. "http://127.0.0.1:9529".'),
     N_("The helper's options."),
+    N_("The DataWay helper class: DFF.DATAWAY(url=..., token=..., access_key=...)."),
+    N_(
+        "The DataKit helper's writes and queries, sent to a DataWay (default port 9528) with the workspace token on every request (a token in the url is used too) and, with an AccessKey, DataWay's DWAY signature as DataFlux Func computes it."
+    ),
+    N_("A DataWay helper."),
+    N_('The DataWay, e.g. "https://openway.guance.com?token=tkn_...".'),
+    N_("token, access_key, secret_key and the DataKit helper's options."),
     N_("A dict shared by every script of one run: set a value in one, read it in another."),
     N_(
         "CTX(key) is CTX.get(key); also has(key), get_all(), set(key, value), delete(key) and clear(). Values come back as copies; everything is gone when the run ends."
