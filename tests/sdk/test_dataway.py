@@ -15,7 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.runner.conftest import job, pool  # noqa: F401 (pool: the fixture)
+from tests.runner.conftest import job
+from tests.runner.conftest import pool as pool  # the fixture
 from webapp.sdk.dataway import DataWay
 
 

@@ -12,7 +12,8 @@ from webapp.extensions import db
 from webapp.models.types import UTCDateTime, utcnow
 
 # func: started by DFF.FUNC from another run; sync/async: a Sync/Async API call over HTTP.
-ORIGINS = ("debug", "api", "crontab", "manual", "func", "sync", "async")
+# integration: an autoRun function (on publish, on launch).
+ORIGINS = ("debug", "api", "crontab", "manual", "func", "sync", "async", "integration")
 # skipped: the script raised a Warning (DataFlux Func's skip); expired: it waited in the queue
 # longer than its expires (DataFlux Func's expire) and was not run.
 STATUSES = ("queued", "running", "success", "failure", "timeout", "skipped", "expired")
@@ -60,3 +61,6 @@ class TaskRecord(db.Model):
     response_control: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # A run called over HTTP: the request as _DFF_HTTP_REQUEST shows it (no Cookie header).
     http_request: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # DFF.API(delayed_cron_job=...): this run's delay after the cron tick (scheduled_for is
+    # the tick plus the delay, so that each run of one firing has its own unique key).
+    cron_delay: Mapped[int | None]

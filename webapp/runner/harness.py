@@ -262,6 +262,7 @@ DFF_ORIGINS = {
     "publish": "script",
     "sync": "syncAPI",
     "async": "asyncAPI",
+    "integration": "integration",
 }
 
 
@@ -295,12 +296,12 @@ def dff_variables(job: dict[str, Any]) -> dict[str, Any]:
         "_DFF_ETA": None,
         "_DFF_DELAY": 0,
         "_DFF_CRON_EXPR": cron_expr,
-        "_DFF_CRON_JOB_DELAY": 0,
+        "_DFF_CRON_JOB_DELAY": int(context.get("cron_job_delay") or 0),
         "_DFF_CRON_JOB_EXEC_MODE": exec_mode,
         "_DFF_QUEUE": 1,
         "_DFF_HTTP_REQUEST": context.get("http_request") or {},
         "_DFF_CRONTAB": cron_expr,
-        "_DFF_CRONTAB_DELAY": 0,
+        "_DFF_CRONTAB_DELAY": int(context.get("cron_job_delay") or 0),
         "_DFF_CRONTAB_EXEC_MODE": exec_mode,
     }
 

@@ -23,12 +23,12 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp import host
 from webapp.extensions import db
-from webapp.models import CrontabConfig, SchedulerLease, SchedulerSetting, TaskRecord
+from webapp.models import CrontabConfig, Func, SchedulerLease, SchedulerSetting, TaskRecord
 from webapp.models.crontab import effective_crontab
 from webapp.models.types import utcnow
 from webapp.scheduler import cronexpr
 from webapp.scheduler.decide import decide
-from webapp.services import func_store, process_identity
+from webapp.services import func_store, integrations, process_identity
 from webapp.services import runs as runs_service
 from webapp.services.func_cache import sql as func_cache_sql
 
@@ -42,17 +42,13 @@ DUE_BATCH = 500
 PRUNE_EVERY_SECONDS = 3600
 SWEEP_EVERY_SECONDS = 30  # how soon a run of a process that died is marked worker lost
 PRUNE_BATCH = 1000
-# Runs waiting in the persisted queue besides cron firings: DFF.FUNC calls, Async API calls
-# and asynchronous function calls (origin api, maybe with an eta).
-# manual: CRON_JOB.call; sync: SYNC_API.call (both queued by a script)
-DISPATCHED_ORIGINS = (
-    "func",
-    "async",
-    "api",
-    "manual",
-    "sync",
-)  # cron firings are handed over as they fire
+# Queued runs handed to the executor by _dispatch_queued, each once its time has come: cron
+# runs (a delayed_cron_job run after its delay), DFF.FUNC calls (func), Async API calls
+# (async), asynchronous function calls (api, maybe with an eta), CRON_JOB.call (manual) and
+# SYNC_API.call (sync), autoRun functions (integration).
+DISPATCHED_ORIGINS = ("crontab", "func", "async", "api", "manual", "sync", "integration")
 ASYNC_TIMEOUT = 3600  # an Async API's run without DFF.API(timeout=...), as in DataFlux Func
+CRON_EXPIRES = 900  # a cron run waiting longer than this (all slots busy) is not run
 EXPIRED = "the run waited in the queue longer than its expires and was not run"
 
 
@@ -136,16 +132,14 @@ class Scheduler:
             .values(status="failure", ended_at=now, error=runs_service.WORKER_LOST)
         ).rowcount
         lost += runs_service.sweep_lost_runs(db.session, now)  # editor and API runs too
-        queued = db.session.scalars(  # the other queued runs: _dispatch_queued, at their eta
-            select(TaskRecord.id).where(
-                TaskRecord.status == "queued", TaskRecord.origin == "crontab"
-            )
-        ).all()
+        # autoRun functions with onSystemLaunch: the platform (or a standby) has just started
+        # scheduling; they run once now.
+        integrations.queue_on_launch(db.session, now)
         db.session.commit()
         if lost:
             log.warning("marked %d task records as worker lost", lost)
-        for task_id in queued:
-            self._submit(task_id)
+        # What the previous holder left queued is handed over by _dispatch_queued, each at
+        # its time (a delayed cron run, an eta).
 
     def _submit(self, task_id: str) -> None:
         with self._submitted_lock:
@@ -155,8 +149,9 @@ class Scheduler:
         self.executor.submit(self._execute, task_id)
 
     def _dispatch_queued(self) -> None:
-        """Hand the queued DFF.FUNC, Async API and asynchronous calls to the executor, oldest
-        first, each once its eta has come (cron firings are handed over as they fire)."""
+        """Hand queued runs to the executor, oldest first, each once its time has come: cron
+        runs (a delayed_cron_job run waits for its delay; an undelayed one is handed over as
+        it fires), DFF.FUNC calls, Async API and asynchronous calls (their eta)."""
         queued = db.session.scalars(
             select(TaskRecord.id)
             .where(
@@ -263,8 +258,17 @@ class Scheduler:
             }
         fired = None
         if decision.fire is not None:
-            fired = self._record(config, decision.fire, "queued", None, now)
-            records.append(fired)
+            # DFF.API(delayed_cron_job=[...]): one run per delay after the tick; each waits in
+            # the queue for its time (and expires like any queued run).
+            func = db.session.get(Func, config.func_id)
+            options = (func.options or {}) if func is not None else {}
+            expires = timedelta(seconds=options.get("expires") or CRON_EXPIRES)
+            for delay in options.get("delayed_cron_job") or [0]:
+                at = decision.fire + timedelta(seconds=delay)
+                record = self._record(config, at, "queued", None, now)
+                record.cron_delay, record.expires_at = delay, max(at, now) + expires
+                records.append(record)
+                fired = fired or record
         # Compare-and-set on next_run_at: a second scheduler that read the same row loses here.
         moved = db.session.execute(
             update(CrontabConfig)
@@ -280,8 +284,8 @@ class Scheduler:
         except IntegrityError:  # the unique (job, time) key: fired by someone else already
             db.session.rollback()
             return
-        if fired is not None:
-            self._submit(fired.id)
+        if fired is not None and fired.scheduled_for <= now:
+            self._submit(fired.id)  # a delayed run is handed over by _dispatch_queued
 
     def _record(
         self, config: CrontabConfig, at: datetime, status: str, reason: str | None, now: datetime

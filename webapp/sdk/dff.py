@@ -507,6 +507,11 @@ class DFFNamespace:
 
         def register(func: Callable) -> Callable:
             name = func.__name__
+            if checked["options"].get("integration") == "signIn":
+                print(
+                    f"[DFF.API] {name}: integration='signIn' (a login function) has no "
+                    "counterpart here; it is published as an ordinary function"
+                )
             if name in self.exported:
                 raise InvalidAPIOption(f"two functions named {name!r} are published by @DFF.API")
             args, var_kwargs = describe_signature(func)

@@ -316,7 +316,8 @@ def build_job(
     ``apiAuth``), ``files`` are uploads the sandbox writes before the function runs."""
     modules = script_imports.modules_for(session, record.script_id or "", code)
     env_names, connector_ids = referenced_names_in([code, *modules.values()])
-    trigger = record.scheduled_for or record.created_at
+    delay = record.cron_delay or 0
+    trigger = (record.scheduled_for or record.created_at) - timedelta(seconds=delay)
     return {
         "id": record.id,
         "mode": "run",
@@ -335,6 +336,7 @@ def build_job(
             "origin_id": record.crontab_config_id or record.origin_id,
             "trigger_time": int(trigger.timestamp()),
             "cron_expr": cron_expr,
+            "cron_job_delay": delay,
             "root_task_id": record.root_task_id,
             "call_chain": record.call_chain or [record.func_id],
             "dff_origin": dff_origin or _first_origin(session, record),

@@ -39,6 +39,7 @@ ORIGIN_LABELS = {
     "func": lazy_gettext("DFF.FUNC"),
     "sync": lazy_gettext("Sync API"),
     "async": lazy_gettext("Async API"),
+    "integration": lazy_gettext("autoRun"),
 }
 
 

@@ -26,7 +26,7 @@ from webapp.models.types import utcnow
 from webapp.runner.service import get_runner
 from webapp.services import connectors as connectors_service
 from webapp.services import env_vars as env_service
-from webapp.services import import_staging, script_imports
+from webapp.services import import_staging, integrations, script_imports
 from webapp.services import runs as runs_service
 from webapp.services import script_set_transfer as transfer
 from webapp.services import script_sets as sets_service
@@ -76,6 +76,13 @@ def publisher(username: str | None):
             extract=lambda code, sid: runs_service.extract_funcs(
                 runner, code, sid, script_imports.modules_for(db.session, sid, code)
             ),
+        )
+        integrations.sync_after_publish(
+            db.session,
+            script.id,
+            username=username,
+            now=utcnow(),
+            default_timezone=current_app.config["FUNCPAD_TIMEZONE"],
         )
 
     return publish

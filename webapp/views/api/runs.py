@@ -49,7 +49,9 @@ class FuncsQuery(Query):
 
 
 class TaskRecordsQuery(Query):
-    origin: Literal["debug", "api", "crontab", "manual", "func", "sync", "async"] | None = None
+    origin: (
+        Literal["debug", "api", "crontab", "manual", "func", "sync", "async", "integration"] | None
+    ) = None
     func_id: fields.QueryText | None = None
     status: fields.QueryText | None = None
     crontab_config_id: fields.QueryText | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import current_app, jsonify
 from flask_login import current_user
 from pydantic import Field
 
@@ -10,7 +10,7 @@ from webapp.extensions import db
 from webapp.models import Script, ScriptRevision
 from webapp.models.types import utcnow
 from webapp.runner.service import get_runner
-from webapp.services import code_check, script_imports
+from webapp.services import code_check, integrations, script_imports
 from webapp.services import runs as runs_service
 from webapp.services import scripts as service
 from webapp.services.errors import N_
@@ -223,7 +223,16 @@ def publish(script_id: str, body: PublishRequest):
             runner, code, sid, script_imports.modules_for(db.session, sid, code)
         ),
     )
+    queued = integrations.sync_after_publish(
+        db.session,
+        script.id,
+        username=current_user.username,
+        now=utcnow(),
+        default_timezone=current_app.config["FUNCPAD_TIMEZONE"],
+    )
     db.session.commit()
+    if queued:
+        current_app.extensions["funcpad.host"].wake_queue()
     body = _revision_json(revision)
     body["funcs"] = [{"id": f"{script.id}.{f['name']}", **f} for f in funcs]
     return jsonify(body), 201

@@ -167,7 +167,7 @@ class RunError(Shape):
 class TaskRecord(Shape):
     id: str
     task_id: str
-    origin: Literal["debug", "api", "crontab", "manual", "func", "sync", "async"]
+    origin: Literal["debug", "api", "crontab", "manual", "func", "sync", "async", "integration"]
     func_id: str | None
     script_id: str | None
     script_version: int | None
