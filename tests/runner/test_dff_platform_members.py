@@ -272,3 +272,31 @@ def test_thread_task_and_toolkit(pool, app):
     assert values[15:19] == ["aGk=", "hi", True, "p@ss"]
     assert values[19:23] == [True, True, True, "a,b"]
     assert values[23] == '{"d": "2024-01-02T03:04:05", "n": null}'
+
+
+def test_attack_a_run_cannot_flood_the_queue(pool, app, app_ctx, make_script, monkeypatch):
+    """A run that queues FUNC calls in a loop (each of which could do the same) is stopped at
+    its share, and no run may queue more once the queue is full."""
+    from webapp.services import host_calls
+
+    make_script("chain__a", CHAIN, publish=1)
+    monkeypatch.setattr(host_calls, "MAX_QUEUED_PER_RUN", 5)
+    code = (
+        "def main():\n"
+        "    done = 0\n"
+        "    try:\n"
+        "        while True:\n"
+        "            DFF.FUNC('chain__a.child', kwargs={'n': done})\n"
+        "            done += 1\n"
+        "    except Exception as exc:\n"
+        "        return [done, type(exc).__name__, str(exc)]\n"
+    )
+    result = run(pool, app, code)
+    assert result["return_value"][:2] == [5, "LimitExceeded"]
+    queued = db.session.scalar(
+        db.select(db.func.count()).select_from(TaskRecord).where(TaskRecord.status == "queued")
+    )
+    assert queued == 5
+    monkeypatch.setattr(host_calls, "MAX_QUEUED_IN_ALL", 5)
+    full = run(pool, app, code)
+    assert full["return_value"][0] == 0 and "the queue is full" in full["return_value"][2]

@@ -25,7 +25,8 @@ import time
 def echo(x=None, y="dflt", **rest):
     return {"x": x, "y": y, "rest": rest, "method": _DFF_HTTP_REQUEST.get("method"),
             "origin": _DFF_ORIGIN, "origin_id": _DFF_ORIGIN_ID,
-            "has_cookie": "cookie" in _DFF_HTTP_REQUEST.get("headers", {})}
+            "has_cookie": "cookie" in _DFF_HTTP_REQUEST.get("headers", {}),
+            "headers": sorted(_DFF_HTTP_REQUEST.get("headers", {}))}
 
 @DFF.API("Zero")
 def zero():
@@ -337,6 +338,11 @@ def test_direct_function_api(app, client, published, token_headers):
     ).get_json()
     assert boxed["ok"] is True and boxed["data"]["result"]["x"] == 1
     assert boxed["data"]["result"]["origin"] == "direct"
+    # Attack: the caller's platform token never reaches the function (another user's code).
+    assert "authorization" not in boxed["data"]["result"]["headers"]
+    make_api(client, token_headers, id="echo-bearer")
+    bearer = client.get("/api/v1/sync/echo-bearer", headers=token_headers).get_json()
+    assert "authorization" not in bearer["headers"]
     raw = client.post(
         "/api/v1/func/dff__api.text", json={"options": {"unbox": True}}, headers=token_headers
     )

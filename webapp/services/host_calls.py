@@ -17,9 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.models import Connector
+from webapp.models import Connector, TaskRecord
 from webapp.models.types import utcnow
 from webapp.runner.supervisor import HostCallError
 from webapp.services import connectors as connectors_service
@@ -27,6 +28,10 @@ from webapp.services import entity_helpers, func_calls, func_store
 from webapp.services.errors import ServiceError
 from webapp.services.func_cache import CacheError
 
+# Runs one run may queue (DFF.FUNC, CRON_JOB/SYNC_API/ASYNC_API.call), and runs waiting in the
+# queue in all: a chain of five that each queued thousands would otherwise flood the queue.
+MAX_QUEUED_PER_RUN = 200
+MAX_QUEUED_IN_ALL = 10000
 # STORE and CACHE scopes the platform keeps for itself (a Sync API's throttling counters).
 RESERVED_SCOPE_PREFIX = "funcpad:"
 # updated_by of a connector a script saved with DFF.CONN.save: it opens no network endpoint.
@@ -53,6 +58,23 @@ class HostCalls:
     def __init__(self, services: HostServices, job: dict[str, Any]) -> None:
         self.services = services
         self.job = job
+        self.queued = 0
+
+    def _may_queue(self, session: Session) -> None:
+        """Refuse a run beyond this run's share, or when the queue is full."""
+        if self.queued >= MAX_QUEUED_PER_RUN:
+            raise HostCallError(
+                "LimitExceeded", f"a run may queue at most {MAX_QUEUED_PER_RUN} other runs"
+            )
+        waiting = session.scalar(
+            select(func.count()).select_from(TaskRecord).where(TaskRecord.status == "queued")
+        )
+        if (waiting or 0) >= MAX_QUEUED_IN_ALL:
+            raise HostCallError(
+                "LimitExceeded",
+                f"the queue is full ({MAX_QUEUED_IN_ALL} runs waiting); try again later",
+            )
+        self.queued += 1
 
     def __call__(self, op: str, args: dict[str, Any]) -> Any:
         family, _, name = op.partition(".")
@@ -93,6 +115,7 @@ class HostCalls:
             raise HostCallError("BadEntityCall", "queue must be an integer from 1 to 15")
         try:
             with self.services.sessions() as session, session.begin():
+                self._may_queue(session)
                 record = func_calls.enqueue(
                     session,
                     parent=self.job,
@@ -188,6 +211,7 @@ class HostCalls:
                     )  # fmt: skip
                     return None
                 if method == "call":
+                    self._may_queue(session)
                     entity_helpers.call(session, kind, entity_id, args, job, now)
                     queued = True
                 elif kind == "cronJob" and method == "set_cron_expr":

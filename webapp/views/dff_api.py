@@ -131,10 +131,25 @@ def _uploads() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return described, contents
 
 
-def http_request_info(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-    """_DFF_HTTP_REQUEST. The Cookie header is never passed on: it is the caller's session
-    with the platform, not the function's business."""
-    headers = {k.lower(): v for k, v in request.headers.items() if k.lower() != "cookie"}
+PLATFORM_HEADERS = ("cookie", "x-csrftoken")
+
+
+def http_request_info(
+    query: dict[str, Any], body: dict[str, Any], *, platform_auth: bool = False
+) -> dict[str, Any]:
+    """_DFF_HTTP_REQUEST. The caller's credentials with the platform never reach the function
+    (whose author may be someone else): not the Cookie header, not a CSRF token, and not an
+    Authorization header that carries a platform API token (``platform_auth``: the direct
+    function API, where that is what it is) — a Sync API's own Basic or Digest credentials
+    do reach it, as in DataFlux Func."""
+    headers = {}
+    for name, value in request.headers.items():
+        lower = name.lower()
+        if lower in PLATFORM_HEADERS:
+            continue
+        if lower == "authorization" and (platform_auth or value.lower().startswith("bearer ")):
+            continue
+        headers[lower] = value
     forwarded = request.access_route or []
     return {
         "method": request.method,
@@ -462,7 +477,7 @@ def func_api(func_id: str):
         kwargs = _json_arg(body.get("kwargs"), "kwargs")
         options = _json_arg(body.get("options"), "options")
         run_at = _eta(options)
-        info = http_request_info(dict(request.args), body)
+        info = http_request_info(dict(request.args), body, platform_auth=True)
         if options.get("async") or run_at is not None:
             task_id = _queue_call(
                 func_id, kwargs, origin="api", origin_id=None, http_request=info, run_at=run_at
