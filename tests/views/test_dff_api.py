@@ -72,6 +72,10 @@ def cached():
 def upload(files=None):
     return [[f["originalname"], f["size"], open(f["filePath"]).read()] for f in files]
 
+@DFF.API("When")
+def when():
+    return [_DFF_ETA, _DFF_DELAY, _DFF_QUEUE]
+
 @DFF.API("Reset throttling")
 def reset():
     try:
@@ -379,5 +383,17 @@ def test_direct_function_api(app, client, published, token_headers):
         "/api/v1/func/dff__api.echo", json={"options": {"delay": 0}}, headers=token_headers
     )
     assert bad.status_code == 400 and "delay" in bad.get_json()["message"]
+    delayed = client.post(
+        "/api/v1/func/dff__api.when", json={"options": {"delay": 1}}, headers=token_headers
+    ).get_json()["data"]["id"]
+    scheduler = Scheduler(app)
+    for _ in range(50):
+        scheduler.tick(utcnow())
+        db.session.expire_all()
+        if db.session.get(TaskRecord, delayed).status == "success":
+            break
+        time.sleep(0.1)
+    eta, delay, queue = db.session.get(TaskRecord, delayed).return_value
+    assert eta is not None and delay == 1 and queue == 1
     listed = client.get("/api/v1/func-list", headers=token_headers).get_json()["data"]
     assert "dff__api.echo" in [f["id"] for f in listed]

@@ -253,6 +253,9 @@ def build_globals(
     }
 
 
+# DataFlux Func's default queue of each origin (one queue here; scripts may read it).
+DFF_QUEUES = {"debug": 5, "crontab": 2, "manual": 2, "async": 3}
+
 # Our origins in DataFlux Func's words (what scripts compare _DFF_ORIGIN with).
 DFF_ORIGINS = {
     "debug": "direct",
@@ -293,12 +296,12 @@ def dff_variables(job: dict[str, Any]) -> dict[str, Any]:
         "_DFF_TRIGGER_TIME_MS": None if trigger is None else int(trigger) * 1000,
         "_DFF_START_TIME": start_ms // 1000,
         "_DFF_START_TIME_MS": start_ms,
-        "_DFF_ETA": None,
-        "_DFF_DELAY": 0,
+        "_DFF_ETA": context.get("eta"),
+        "_DFF_DELAY": int(context.get("delay") or 0),
         "_DFF_CRON_EXPR": cron_expr,
         "_DFF_CRON_JOB_DELAY": int(context.get("cron_job_delay") or 0),
         "_DFF_CRON_JOB_EXEC_MODE": exec_mode,
-        "_DFF_QUEUE": 1,
+        "_DFF_QUEUE": DFF_QUEUES.get(origin, 1),
         "_DFF_HTTP_REQUEST": context.get("http_request") or {},
         "_DFF_CRONTAB": cron_expr,
         "_DFF_CRONTAB_DELAY": int(context.get("cron_job_delay") or 0),

@@ -81,7 +81,9 @@ def prefixes(entries: list[dict[str, Any]], started_at: Any) -> list[str]:
             start = previous = at
         step = max(0, round((at - previous).total_seconds() * 1000))
         total = max(0, round((at - start).total_seconds() * 1000))
-        out.append(f"[{at.strftime('%m-%d %H:%M:%S')}] [+{step}ms] [{total}ms]")
+        # (f-string fields, not strftime: this runs for every line of every answer)
+        stamp = f"{at.month:02d}-{at.day:02d} {at.hour:02d}:{at.minute:02d}:{at.second:02d}"
+        out.append(f"[{stamp}] [+{step}ms] [{total}ms]")
         previous = at
     return out
 

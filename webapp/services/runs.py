@@ -337,6 +337,13 @@ def build_job(
             "trigger_time": int(trigger.timestamp()),
             "cron_expr": cron_expr,
             "cron_job_delay": delay,
+            # An asynchronous call with an eta or delay (not a cron tick): when it was meant to run.
+            "eta": record.scheduled_for.isoformat()
+            if record.scheduled_for and record.origin == "api"
+            else None,
+            "delay": max(round((record.scheduled_for - record.created_at).total_seconds()), 0)
+            if record.scheduled_for and record.origin == "api" and record.created_at
+            else 0,
             "root_task_id": record.root_task_id,
             "call_chain": record.call_chain or [record.func_id],
             "dff_origin": dff_origin or _first_origin(session, record),
