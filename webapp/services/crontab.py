@@ -215,6 +215,13 @@ def _apply(
     config.updated_at = now
 
 
+def reschedule(config: CrontabConfig, crontab: str, now: datetime) -> None:
+    """The job's next run by ``crontab`` (an enabled job), e.g. after CRON_JOB.set_cron_expr."""
+    if config.enabled:
+        expr, _ = parse_schedule(crontab, config.timezone)
+        config.next_run_at = first_run(expr, config.timezone, now, config.expires_at)
+
+
 def create_config(
     session: Session,
     data: dict[str, Any],

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.models import CrontabConfig, Func, FuncApi, Script, ScriptSet
-from webapp.scheduler.decide import first_run
 from webapp.services import crontab as crontab_service
 from webapp.services import func_apis as func_apis_service
 from webapp.services import runs as runs_service
@@ -271,16 +270,13 @@ def set_cron_expr(
         _in("expires", expires, 1, 10 * 365 * 86400)
     config.dynamic_crontab = expr.text
     config.dynamic_expires_at = now + timedelta(seconds=expires) if expires else None
-    if config.enabled:
-        config.next_run_at = first_run(expr, config.timezone, now, config.expires_at)
+    crontab_service.reschedule(config, expr.text, now)
 
 
 def clear_cron_expr(session: Session, entity_id: Any, job: dict, now: datetime) -> None:
     config = _cron_job(session, entity_id, job)
     config.dynamic_crontab = config.dynamic_expires_at = None
-    if config.enabled:
-        expr, _ = crontab_service.parse_schedule(config.crontab, config.timezone)
-        config.next_run_at = first_run(expr, config.timezone, now, config.expires_at)
+    crontab_service.reschedule(config, config.crontab, now)
 
 
 def get_cron_expr(session: Session, entity_id: Any, job: dict, now: datetime) -> str | None:
