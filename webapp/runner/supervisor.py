@@ -7,10 +7,13 @@ copy): it writes the job in, reads the frames out, and learns the exit status fr
 - the duration (from the moment the job is handed over until its result arrives);
 - the log budget (bytes plus a per-line cost, for the live stream and the stored log alike,
   with one visible marker when reached) and the size of any one message (the result cap);
-- the protocol: log lines, then exactly one result, then the end of the stream (the child
-  closes its end and exits). A second result, a line after the result, an unknown message or
-  an oversized one ends the run as a failure; without a result the exit status (from the
-  zygote's ``wait4``) says what happened, and a non-zero exit seen after a result is a failure.
+- the protocol: log lines and host calls (``on_call`` answers each on the job pipe, which then
+  stays open: STORE, CACHE, FUNC...), then exactly one result, then the end of the stream (the
+  child closes its end and exits). A host call runs in this loop, so the run's deadline is
+  checked again as soon as it is answered. A second result, a line after the result, an
+  unknown message or an oversized one ends the run as a failure; without a result the exit
+  status (from the zygote's ``wait4``) says what happened, and a non-zero exit seen after a
+  result is a failure.
 
 The record is decided as soon as the result and the end of the stream are in; the process's
 exit and the slot's clean-up (``Slot.settle``) happen after the caller has its answer. The peak
