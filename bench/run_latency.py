@@ -42,6 +42,11 @@ def print60():
 def use_requests():
     import requests
     return requests.__version__
+
+
+def use_arrow():
+    import arrow  # DataFlux Func's package set: not pre-imported, so this is its import cost
+    return arrow.__version__
 """
 
 
@@ -130,6 +135,7 @@ def main() -> None:
             ("editor run, trivial function", "/api/v1/scripts/bench/run", {"func": "trivial"}),
             ("editor run, 60 print lines", "/api/v1/scripts/bench/run", {"func": "print60"}),
             ("editor run, import requests", "/api/v1/scripts/bench/run", {"func": "use_requests"}),
+            ("editor run, import arrow", "/api/v1/scripts/bench/run", {"func": "use_arrow"}),
             ("published call (API)", "/api/v1/funcs/bench.trivial/call", {"kwargs": {}}),
         ]
         port = int(base.rsplit(":", 1)[1])

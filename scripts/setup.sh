@@ -29,6 +29,30 @@ if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
   touch "$stamp"
 fi
 
+# DataFlux Func's package set for scripts (sandbox-requirements.txt), in a directory the job uids
+# can read and the sandbox binds read-only: /opt/funcpad/sandbox-packages as root (a checkout under
+# /root cannot be read by them), else .sandbox-packages here. FUNCPAD_SANDBOX_PACKAGES overrides.
+if [[ -n "${FUNCPAD_SANDBOX_PACKAGES:-}" ]]; then
+  packages="$FUNCPAD_SANDBOX_PACKAGES"
+elif [[ $(id -u) == 0 ]]; then
+  packages=/opt/funcpad/sandbox-packages
+else
+  packages="$PWD/.sandbox-packages"
+fi
+wanted=$(cat sandbox-requirements.txt scripts/setup.sh | sha256sum | cut -d' ' -f1)
+if [[ "$(cat "$packages/.requirements-sha256" 2>/dev/null)" != "$wanted" ]]; then
+  log "installing the sandbox's packages into $packages"
+  rm -rf "$packages.new"
+  mkdir -p "$packages.new"
+  # Compiled here: in the sandbox the directory is read-only, so no run could write a .pyc.
+  .venv/bin/pip install --quiet --disable-pip-version-check --target "$packages.new" \
+    -r sandbox-requirements.txt
+  echo "$wanted" > "$packages.new/.requirements-sha256"
+  rm -rf "$packages"
+  mv "$packages.new" "$packages"
+  chmod -R a+rX "$(dirname "$packages")"
+fi
+
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
   log "installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error

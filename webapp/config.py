@@ -80,6 +80,25 @@ def parse_bind(name: str, raw: str | None) -> str:
     return value
 
 
+DEFAULT_SANDBOX_PACKAGES = (
+    "/opt/funcpad/sandbox-packages",  # where scripts/setup.sh installs them as root
+    str(Path(__file__).resolve().parent.parent / ".sandbox-packages"),  # and as anyone else
+)
+
+
+def parse_sandbox_packages(raw: str | None) -> str | None:
+    """The script packages' directory: FUNCPAD_SANDBOX_PACKAGES, else where setup put them,
+    else none (scripts get the interpreter's own packages only); ``off`` for none."""
+    value = (raw or "").strip()
+    if value.lower() == "off":
+        return None
+    if value:
+        if not Path(value).is_dir():
+            raise ConfigError(f"FUNCPAD_SANDBOX_PACKAGES is not a directory: {value!r}")
+        return str(Path(value).resolve())
+    return next((p for p in DEFAULT_SANDBOX_PACKAGES if Path(p).is_dir()), None)
+
+
 def parse_redis_url(raw: str | None) -> str | None:
     value = (raw or "").strip()
     if not value:
@@ -206,6 +225,7 @@ def load_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
         ),
         # A Redis for DFF.CACHE (redis://[:password@]host:port/db); the database when unset.
         "FUNCPAD_REDIS_URL": parse_redis_url(env.get("FUNCPAD_REDIS_URL")),
+        "FUNCPAD_SANDBOX_PACKAGES": parse_sandbox_packages(env.get("FUNCPAD_SANDBOX_PACKAGES")),
         "FUNCPAD_CACHE_KEY_PREFIX": (env.get("FUNCPAD_CACHE_KEY_PREFIX") or "").strip()
         or "Funcpad-worker#funcCache",
         "SQLALCHEMY_DATABASE_URI": database_url,

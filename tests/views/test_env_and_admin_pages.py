@@ -42,6 +42,9 @@ def test_sandbox_page_is_for_admins(auth_client, app):
     assert 'id="network-policy">internet<' in html
     assert "<code>127.0.0.1:9529</code>" in html
     assert "Private /tmp" in html
+    # DataFlux Func's package set, with the pinned versions.
+    assert 'id="packages"' in html
+    assert '<code translate="no">arrow</code></td><td class="data" translate="no">1.4.0<' in html
     runner = app.test_cli_runner()
     runner.invoke(args=["create-user", "viewer", "--password", "viewer-password"])
     other = app.test_client()

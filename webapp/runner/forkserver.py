@@ -341,6 +341,10 @@ class Zygote:
 
 def main() -> None:
     config = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    if config.get("packages"):
+        # DataFlux Func's package set, ahead of the system's (its pinned versions win), behind
+        # the runtime itself; nothing of it is imported here beyond what preload() imports.
+        sys.path.insert(1, config["packages"])
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     Zygote(config).serve()
 

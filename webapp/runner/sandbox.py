@@ -42,6 +42,7 @@ SDK_DIR = PACKAGE_DIR.parent / "sdk"
 CHILD_SIDE_FILES = ("forkserver.py", "harness.py", "framing.py", "confine.py", "netsetup.py")
 SLOT_TMP_BYTES = 1024 * 1024  # the zygote's own /tmp; each job mounts its own over it
 RUNTIME_MOUNT = "/funcpad"
+PACKAGES_MOUNT = "/funcpad-packages"  # the script packages (sandbox-requirements.txt), read-only
 DEBIAN_PYTHON = "/usr/bin/python3"
 
 
@@ -60,6 +61,7 @@ class SandboxConfig:
     tmp_bytes: int = 256 * 1024 * 1024
     tmp_inodes: int = 16384
     result_bytes: int = 1024 * 1024
+    packages_dir: str | None = None  # DataFlux Func's package set for scripts (None: none)
 
 
 @dataclass
@@ -121,7 +123,11 @@ def drop_privileges(uid: int) -> Callable[[], None]:
 
 
 def bwrap_command(
-    python: str, runtime_dir: Path, net: str = "none", inner_uid: int | None = None
+    python: str,
+    runtime_dir: Path,
+    net: str = "none",
+    inner_uid: int | None = None,
+    packages_dir: str | None = None,
 ) -> list[str]:
     """bubblewrap arguments: read-only system, private /tmp and /proc, only the runtime bound.
 
@@ -202,6 +208,8 @@ def bwrap_command(
         for extra in sorted({str(prefix), sys.base_prefix, sys.prefix}):
             if not extra.startswith("/usr") and os.path.exists(extra):
                 command += ["--ro-bind", extra, extra]
+    if packages_dir and os.path.isdir(packages_dir):
+        command += ["--ro-bind", packages_dir, PACKAGES_MOUNT]
     # The sandbox's own root (where /etc and /funcpad are created) is read-only too; only
     # /tmp (a private tmpfs) is writable.
     command += [
@@ -441,7 +449,7 @@ class Sandbox:
             "-I",
             str(self.runtime_dir / "netsetup.py"),
             plan.netsetup_json(),
-            *bwrap_command(python, self.runtime_dir, "internet", uid),
+            *bwrap_command(python, self.runtime_dir, "internet", uid, self.config.packages_dir),
             python,
             "-I",
             *tail,
@@ -469,6 +477,10 @@ class Sandbox:
             "tmp_bytes": config.tmp_bytes,
             "tmp_inodes": config.tmp_inodes,
             "tmp_root": None,
+            # Where the script packages are, as the zygote sees them (bound, or the directory).
+            "packages": (PACKAGES_MOUNT if layers.bubblewrap else config.packages_dir)
+            if config.packages_dir and os.path.isdir(config.packages_dir)
+            else None,
         }
         plan = network.plan_for(layers.network, endpoints)
         tail = [f"{RUNTIME_MOUNT}/forkserver.py", json.dumps(server_config)]
@@ -478,7 +490,12 @@ class Sandbox:
             argv = self.internet_argv(pasta, plan, layers.interpreter, tail, inner_uid)
         elif layers.bubblewrap:
             argv = [
-                *bwrap_command(layers.interpreter, self.runtime_dir, layers.network),
+                *bwrap_command(
+                    layers.interpreter,
+                    self.runtime_dir,
+                    layers.network,
+                    packages_dir=config.packages_dir,
+                ),
                 layers.interpreter,
                 "-I",
                 *tail,

@@ -33,6 +33,7 @@ def sandbox_config(app: Flask) -> SandboxConfig:
         tmp_bytes=app.config["FUNCPAD_SANDBOX_TMP_MB"] * 1024 * 1024,
         tmp_inodes=app.config["FUNCPAD_SANDBOX_TMP_FILES"],
         result_bytes=app.config["FUNCPAD_RUN_RESULT_MAX_KB"] * 1024,
+        packages_dir=app.config["FUNCPAD_SANDBOX_PACKAGES"],
     )
 
 

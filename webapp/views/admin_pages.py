@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
 
+from webapp.runner import packages
 from webapp.runner.service import get_runner
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -24,5 +25,7 @@ def sandbox():
         limits=pool.sandbox.limits(35),
         endpoints=pool.network_plan().endpoints,
         result_kb=pool.sandbox.config.result_bytes // 1024,
+        packages_dir=pool.sandbox.config.packages_dir,
+        packages=packages.installed(pool.sandbox.config.packages_dir),
         active_nav="sandbox",
     )
