@@ -134,6 +134,16 @@ def test_sync_api_formats_and_fixed_kwargs(client, published, token_headers):
     assert bad.status_code == 400 and bad.get_json()["reason"] == "EClientBadRequest"
     missing = client.get("/api/v1/sync/nope")
     assert missing.status_code == 404 and missing.get_json()["reason"] == "EClientNotFound"
+    # A credential the function may read is masked on the task record every user can read.
+    seen = client.get("/api/v1/sync/echo", headers={"Authorization": "Basic c2VjcmV0"}).get_json()
+    assert "authorization" in seen["headers"]  # an unprotected API's function gets it (as DFF)
+    stored = db.session.scalars(
+        db.select(TaskRecord)
+        .where(TaskRecord.origin_id == "echo")
+        .order_by(TaskRecord.created_at.desc())
+    ).first()
+    assert stored.http_request["headers"]["authorization"] == "*****"
+    assert "c2VjcmV0" not in str(stored.http_request)
     # The caller's session cookie never reaches the function.
     client.set_cookie("funcpad_session", "secret-session")
     assert client.get("/api/v1/sync/echo").get_json()["has_cookie"] is False

@@ -214,6 +214,21 @@ def referenced_names(code: str) -> tuple[frozenset[str] | None, frozenset[str] |
 # --- jobs and records ----------------------------------------------------------------------
 
 
+SECRET_HEADERS = ("authorization", "proxy-authorization")
+
+
+def stored_http_request(http_request: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The request as a task record keeps it: credentials masked (records are read by every
+    user of the platform; the run itself may still get them, see ``prepare_call``)."""
+    if not http_request:
+        return http_request
+    headers = {
+        k: ("*****" if k in SECRET_HEADERS else v)
+        for k, v in (http_request.get("headers") or {}).items()
+    }
+    return {**http_request, "headers": headers}
+
+
 def new_record(
     session: Session,
     *,
@@ -256,7 +271,7 @@ def new_record(
         "triggered_by": username,
         "worker": process_identity.process_id(),
         "origin_id": origin_id,
-        "http_request": http_request,
+        "http_request": stored_http_request(http_request),
     }
     session.execute(_INSERT_RECORD, values)
     return TaskRecord(**values)
@@ -291,7 +306,7 @@ def new_queued_record(
         logs=[],
         triggered_by=username,
         origin_id=origin_id,
-        http_request=http_request,
+        http_request=stored_http_request(http_request),
         root_task_id=root_task_id,
         call_chain=call_chain,
         expires_at=expires_at,
@@ -512,6 +527,8 @@ def prepare_call(
         dff_origin,
         files,
     )
+    if http_request is not None:  # the run gets the request as it came (the record: masked)
+        job["context"]["http_request"] = http_request
     return record, job
 
 

@@ -391,6 +391,9 @@ def _entity_call(kind: str, api_id: str, fmt: str = "normal", rest: str | None =
         except ServiceError as exc:
             raise CallError(400, "EClientBadRequest", exc.message) from None
         info = http_request_info(query, body)
+        if (api.auth or {}).get("type") in ("httpBasic", "httpDigest"):
+            # The platform checked these credentials; the function has no use for them.
+            info["headers"].pop("authorization", None)
         if kind == "async":
             if request.files:
                 raise CallError(400, "EClientBadRequest", "files can be sent to Sync APIs only")
