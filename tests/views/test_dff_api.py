@@ -78,10 +78,16 @@ def when():
 
 @DFF.API("Reset throttling")
 def reset():
-    try:
-        DFF.CACHE.delete_pattern("*", scope="funcpad:throttling")
-    except Exception as exc:
-        return type(exc).__name__
+    out = []
+    for attempt in (lambda: DFF.CACHE.delete_pattern("*", scope="funcpad:throttling"),
+                    lambda: DFF.CACHE.rpoplpush("mine", "slow:byMinute:1",
+                                                dest_scope="funcpad:throttling")):
+        try:
+            attempt()
+            out.append("done")
+        except Exception as exc:
+            out.append(type(exc).__name__)
+    return ",".join(out)
 """
 
 
@@ -258,7 +264,7 @@ def test_disabled_expired_and_throttled(client, published, token_headers):
     assert 0 < detail["waitSeconds"] <= 61
     # A script cannot reset the counters: the platform's scopes are not the scripts'.
     make_api(client, token_headers, id="reset", func_id="dff__api.reset")
-    assert client.get("/api/v1/sync/reset").data == b"PermissionError"
+    assert client.get("/api/v1/sync/reset").data == b"PermissionError,PermissionError"
     assert client.get("/api/v1/sync/slow").status_code == 429
 
 

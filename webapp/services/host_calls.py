@@ -78,12 +78,13 @@ class HostCalls:
 
     def __call__(self, op: str, args: dict[str, Any]) -> Any:
         family, _, name = op.partition(".")
-        scope = args.get("scope")
-        if isinstance(scope, str) and scope.startswith(RESERVED_SCOPE_PREFIX):
-            raise HostCallError(
-                "PermissionError",
-                f"scopes starting with {RESERVED_SCOPE_PREFIX} are the platform's own",
-            )
+        for name_of in ("scope", "dest_scope"):
+            scope = args.get(name_of)
+            if isinstance(scope, str) and scope.startswith(RESERVED_SCOPE_PREFIX):
+                raise HostCallError(
+                    "PermissionError",
+                    f"scopes starting with {RESERVED_SCOPE_PREFIX} are the platform's own",
+                )
         if family == "store":
             return self.store(name, args)
         if op == "func.call":
