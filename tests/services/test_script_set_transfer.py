@@ -275,3 +275,18 @@ def test_a_zip_bomb_stops_at_the_member_limit(app_ctx):
     assert len(buffer.getvalue()) < 1024 * 1024  # 64 MiB of zeros packs into well under 1 MiB
     with pytest.raises(ServiceError, match="too large"):
         transfer.read_zip(buffer.getvalue())
+
+
+def test_an_entry_the_services_refuse_is_skipped_not_counted(app_ctx):
+    content = dff_zip({
+        "META.yaml": yaml.safe_dump({"version": 2, "scriptSets": [], "cronJobs": [
+            {"id": "bad-cron", "funcId": "nowhere.f", "cronExpr": "not cron"}],
+            "envVariables": [{"id": "OK_VAR", "autoTypeCasting": "string", "valueTEXT": "v"}]}),
+    })  # fmt: skip
+    result = transfer.apply(
+        db.session, transfer.read_zip(content), publish=publish_static, username="admin",
+        now=utcnow(), default_timezone="UTC",
+    )  # fmt: skip
+    assert (result.added, result.replaced) == (1, 0)
+    assert len(result.skipped) == 1 and result.skipped[0].startswith("cron job bad-cron: ")
+    assert db.session.get(CrontabConfig, "bad-cron") is None

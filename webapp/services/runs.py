@@ -575,7 +575,10 @@ def extract_funcs(
     return list(result.get("funcs") or [])
 
 
-def record_json(record: TaskRecord) -> dict[str, Any]:
+def record_json(record: TaskRecord, with_print_logs: bool = True) -> dict[str, Any]:
+    """A record as the API answers it; ``print_logs`` (each line formatted) only when asked:
+    a list of records would format every line of every run."""
+
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
 
@@ -604,5 +607,7 @@ def record_json(record: TaskRecord) -> dict[str, Any]:
         "call_chain": record.call_chain,
         "origin_id": record.origin_id,
         # DataFlux Func's printLogs: each line with its [time] [+Δms] [total ms] prefix.
-        "print_logs": print_logs.formatted(record.logs or [], record.started_at),
+        "print_logs": print_logs.formatted(record.logs or [], record.started_at)
+        if with_print_logs
+        else None,
     }

@@ -24,6 +24,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import yaml
@@ -425,39 +426,23 @@ def diff(session: Session, bundle: Bundle) -> dict[str, list[dict[str, Any]]]:
                 "scripts": len(entry["scripts"]),
             }
         )
-    for entry in bundle.connectors:
-        out["connectors"].append(
-            {
-                "id": entry.get("id"),
-                "title": entry.get("title"),
-                "diffType": state(Connector, str(entry.get("id"))),
-            }
-        )
-    for entry in bundle.env_variables:
-        out["envVariables"].append(
-            {
-                "id": entry.get("id"),
-                "title": entry.get("title"),
-                "diffType": state(EnvVar, str(entry.get("id"))),
-            }
-        )
-    for key, entries in (("syncAPIs", bundle.sync_apis), ("asyncAPIs", bundle.async_apis)):
+    # (kind, entries, model, the label DataFlux Func's diff shows next to the id)
+    others = (
+        ("connectors", bundle.connectors, Connector, "title"),
+        ("envVariables", bundle.env_variables, EnvVar, "title"),
+        ("syncAPIs", bundle.sync_apis, FuncApi, "funcId"),
+        ("asyncAPIs", bundle.async_apis, FuncApi, "funcId"),
+        ("cronJobs", bundle.cron_jobs, CrontabConfig, "funcId"),
+    )
+    for kind, entries, model, label in others:
         for entry in entries:
-            out[key].append(
+            out[kind].append(
                 {
                     "id": entry.get("id"),
-                    "funcId": entry.get("funcId"),
-                    "diffType": state(FuncApi, str(entry.get("id"))),
+                    label: entry.get(label),
+                    "diffType": state(model, str(entry.get("id"))),
                 }
             )
-    for entry in bundle.cron_jobs:
-        out["cronJobs"].append(
-            {
-                "id": entry.get("id"),
-                "funcId": entry.get("funcId"),
-                "diffType": state(CrontabConfig, str(entry.get("id"))),
-            }
-        )
     return out
 
 
@@ -473,6 +458,31 @@ class ImportResult:
             self.added += 1
         else:
             self.replaced += 1
+
+
+def _upsert(
+    session: Session,
+    result: ImportResult,
+    what: str,
+    model: Any,
+    key: str,
+    *,
+    create: Callable[[], Any],
+    update: Callable[[Any], Any],
+) -> None:
+    """Create or update one entity in a savepoint of its own; one the services refuse is
+    skipped with their reason (the rest of the import goes on), and counted only if it went in."""
+    try:
+        with session.begin_nested():
+            existing = session.get(model, key)
+            if existing is None:
+                create()
+            else:
+                update(existing)
+    except ServiceError as exc:
+        result.skipped.append(f"{what}: {exc.message}")
+        return
+    result.count(existing is None)
 
 
 def _json_field(value: Any) -> Any:
@@ -545,48 +555,38 @@ def apply(
             result.failed_scripts = [s.id for s in failed]
             break
         pending = failed
+    who = {"username": username, "now": now}
     for entry in bundle.connectors:
         connector_id, kind = str(entry.get("id")), entry.get("type")
         if kind not in connectors_service.TYPES:
             result.skipped.append(f"connector {connector_id}: type {kind} is not available here")
             continue
         config = _json_field(entry.get("configJSON")) or {}
-        try:
-            with session.begin_nested():
-                existing = session.get(Connector, connector_id)
-                result.count(existing is None)
-                if existing is None:
-                    connectors_service.create_connector(
-                        session, connector_id, kind, entry.get("title"), config,
-                        username=username, now=now,
-                    )  # fmt: skip
-                else:
-                    connectors_service.update_connector(
-                        session, existing, entry.get("title"), config, username=username, now=now
-                    )
-        except ServiceError as exc:
-            result.skipped.append(f"connector {connector_id}: {exc.message}")
+        title = entry.get("title")
+        _upsert(
+            session, result, f"connector {connector_id}", Connector, connector_id,
+            create=partial(
+                connectors_service.create_connector, session, connector_id, kind, title, config,
+                **who,
+            ),
+            update=lambda c, title=title, config=config: connectors_service.update_connector(
+                session, c, title, config, **who
+            ),
+        )  # fmt: skip
     for entry in bundle.env_variables:
         name = str(entry.get("id"))
         kind = entry.get("autoTypeCasting") or "string"
-        value = entry.get("valueTEXT")
-        value = "" if value is None else str(value)
-        try:
-            with session.begin_nested():
-                existing = session.get(EnvVar, name)
-                result.count(existing is None)
-                if existing is None:
-                    env_service.create_var(
-                        session, name, kind, value, entry.get("description") or "",
-                        username=username, now=now,
-                    )  # fmt: skip
-                else:
-                    env_service.update_var(
-                        session, existing, kind, value, entry.get("description"),
-                        username=username, now=now,
-                    )  # fmt: skip
-        except ServiceError as exc:
-            result.skipped.append(f"env variable {name}: {exc.message}")
+        value = "" if entry.get("valueTEXT") is None else str(entry.get("valueTEXT"))
+        description = entry.get("description")
+        _upsert(
+            session, result, f"env variable {name}", EnvVar, name,
+            create=partial(
+                env_service.create_var, session, name, kind, value, description or "", **who
+            ),
+            update=lambda v, k=kind, value=value, d=description: env_service.update_var(
+                session, v, k, value, d, **who
+            ),
+        )  # fmt: skip
     for kind, entries in (("sync", bundle.sync_apis), ("async", bundle.async_apis)):
         for entry in entries:
             api_id = str(entry.get("id"))
@@ -603,21 +603,24 @@ def apply(
             }
             if kind == "sync":
                 data["throttling"] = _json_field(entry.get("throttlingJSON")) or {}
-            try:
-                with session.begin_nested():
-                    existing = session.get(FuncApi, api_id)
-                    if existing is not None and existing.kind != kind:
-                        session.delete(existing)
-                        session.flush()
-                        existing = None
-                    result.count(existing is None)
-                    if existing is None:
-                        data["id"] = api_id
+
+            def replace_api(existing: FuncApi, kind=kind, data=data, api_id=api_id) -> None:
+                if existing.kind != kind:  # the same id as the other kind: that one goes
+                    session.delete(existing)
+                    session.flush()
                     func_apis_service.save_api(
-                        session, kind, data, api=existing, username=username, now=now
+                        session, kind, {**data, "id": api_id}, api=None, **who
                     )
-            except ServiceError as exc:
-                result.skipped.append(f"{kind} API {api_id}: {exc.message}")
+                else:
+                    func_apis_service.save_api(session, kind, data, api=existing, **who)
+
+            _upsert(
+                session, result, f"{kind} API {api_id}", FuncApi, api_id,
+                create=lambda kind=kind, data=data, api_id=api_id: func_apis_service.save_api(
+                    session, kind, {**data, "id": api_id}, api=None, **who
+                ),
+                update=replace_api,
+            )  # fmt: skip
     for entry in bundle.cron_jobs:
         job_id = str(entry.get("id"))
         data = {
@@ -630,22 +633,15 @@ def apply(
             "note": str(entry.get("note") or ""),
             "tags": _json_field(entry.get("tagsJSON")) or [],
         }
-        try:
-            with session.begin_nested():
-                existing = session.get(CrontabConfig, job_id)
-                result.count(existing is None)
-                if existing is None:
-                    crontab_service.create_config(
-                        session, {**data, "id": job_id}, username=username, now=now,
-                        default_timezone=default_timezone,
-                    )  # fmt: skip
-                else:
-                    crontab_service.update_config(
-                        session, existing, data, username=username, now=now,
-                        default_timezone=default_timezone,
-                    )  # fmt: skip
-        except ServiceError as exc:
-            result.skipped.append(f"cron job {job_id}: {exc.message}")
+        _upsert(
+            session, result, f"cron job {job_id}", CrontabConfig, job_id,
+            create=lambda data=data, job_id=job_id: crontab_service.create_config(
+                session, {**data, "id": job_id}, default_timezone=default_timezone, **who
+            ),
+            update=lambda c, data=data: crontab_service.update_config(
+                session, c, data, default_timezone=default_timezone, **who
+            ),
+        )  # fmt: skip
     return result
 
 

@@ -240,7 +240,7 @@ def list_task_records(query: TaskRecordsQuery):
         if value:
             select_records = select_records.where(getattr(TaskRecord, name) == value)
     records = db.session.scalars(select_records.limit(query.limit)).all()
-    return jsonify([runs_service.record_json(r) for r in records])
+    return jsonify([runs_service.record_json(r, with_print_logs=False) for r in records])
 
 
 @api.get("/task-records/<task_id>")
