@@ -275,3 +275,8 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+# Real servers the connector and PostgreSQL tests share, each started once per session.
+from tests.db_servers import mysql_server  # noqa: E402, F401
+from tests.pg_server import postgres_server, postgres_url  # noqa: E402, F401

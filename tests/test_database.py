@@ -41,7 +41,7 @@ def test_fresh_start_migrates_to_head(tmp_path):
     with app.app_context():
         assert set(inspect(db.engine).get_table_names()) == EXPECTED_TABLES
         version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == "0011_cron_overrides"
+        assert version == "0012_connector_secrets"
 
 
 def test_sqlite_pragmas(app_ctx):

@@ -7,6 +7,7 @@ secret is generated once into the data directory (mode 0600) and read back on ev
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SECRET_KEY_FILE = "secret_key"
+# The key connectors' passwords and tokens are encrypted with (Fernet), never in the database.
+SECRETS_KEY_FILE = "connector_secrets.key"
 DEFAULT_BIND = "127.0.0.1:8088"
 NETWORK_POLICIES = ("internet", "none", "host")  # the first is the default
 DEFAULT_RECEIVER_BIND = "127.0.0.1:9529"  # where a DataKit agent listens
@@ -130,6 +133,23 @@ def load_or_create_secret_key(data_dir: Path) -> str:
     return key
 
 
+def load_or_create_secrets_key(data_dir: Path) -> str:
+    """Return the Fernet key (urlsafe base64 of 32 random bytes) that encrypts connectors'
+    secrets at rest, creating it (mode 0600, O_EXCL) on first start."""
+    path = data_dir / SECRETS_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text().strip()
+        if len(key) != 44:
+            raise ConfigError(f"{path} is not a Fernet key (44 characters)") from None
+        return key
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
 def load_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
     """Build the Flask config mapping from ``FUNCPAD_*`` variables."""
     env = dict(environ)
@@ -230,6 +250,7 @@ def load_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
         or "Funcpad-worker#funcCache",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": load_or_create_secret_key(data_dir),
+        "FUNCPAD_SECRETS_KEY": load_or_create_secrets_key(data_dir),
         # Code is capped at 1 MiB by the scripts service (413); leave room for JSON escaping.
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -158,7 +158,7 @@ def test_conn_save_query_delete_and_no_network_for_saved_ones(pool, app, app_ctx
         "    DFF.CONN.save('agent2', 'datakit', {'url': 'http://127.0.0.1:5432'}, title='A2')\n"
         "    listed = DFF.CONN.query('datakit')\n"
         "    out = [listed]\n"
-        "    for attempt in (lambda: DFF.CONN.save('x', 'mysql', {}),\n"
+        "    for attempt in (lambda: DFF.CONN.save('x', 'mongodb', {}),\n"
         "                    lambda: DFF.CONN.save('x', 'datakit', 'not a dict'),\n"
         "                    lambda: DFF.CONN.save('x', 'datakit', {'url': 'ftp://a'}),\n"
         "                    lambda: DFF.CONN.delete('human')):\n"

@@ -1,4 +1,5 @@
-"""Connectors scripts open with ``DFF.SRC(id)`` (type ``datakit`` for now)."""
+"""Connectors scripts open with ``DFF.SRC(id)`` / ``DFF.CONN(id)``: a type, its settings, and
+its passwords and tokens apart, encrypted at rest."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
-from webapp.models.types import UTCDateTime, utcnow
+from webapp.models.types import EncryptedJSON, UTCDateTime, utcnow
 
 
 class Connector(db.Model):
@@ -19,6 +20,8 @@ class Connector(db.Model):
     type: Mapped[str] = mapped_column(String(32), default="datakit")
     title: Mapped[str] = mapped_column(String(200), default="")
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The type's secret fields (password, token, secretKey...): never in ``config``.
+    secrets: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(64))

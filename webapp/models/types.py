@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Text
 from sqlalchemy.types import TypeDecorator
 
 
@@ -38,3 +39,43 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+UNREADABLE = "$unreadable"  # the key of the dict an undecryptable value reads back as
+
+
+class EncryptedJSON(TypeDecorator):
+    """A JSON object stored encrypted (Fernet: AES-128-CBC + HMAC-SHA256) with the instance's
+    key (``FUNCPAD_SECRETS_KEY``, generated into the data directory): a copy of the database
+    alone does not give the passwords away.
+
+    A value that the key cannot decrypt (the data directory's key was replaced) reads back as
+    ``{"$unreadable": True}``, so a page still opens and says to enter the secrets again.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    @staticmethod
+    def _fernet():
+        from cryptography.fernet import Fernet
+        from flask import current_app
+
+        return Fernet(current_app.config["FUNCPAD_SECRETS_KEY"].encode())
+
+    def process_bind_param(self, value: dict | None, dialect) -> str | None:
+        if not value:
+            return None
+        if value.get(UNREADABLE):
+            raise ValueError("an unreadable secret cannot be written back")
+        return self._fernet().encrypt(json.dumps(value).encode()).decode()
+
+    def process_result_value(self, value: str | None, dialect) -> dict:
+        if not value:
+            return {}
+        from cryptography.fernet import InvalidToken
+
+        try:
+            return json.loads(self._fernet().decrypt(value.encode()))
+        except (InvalidToken, ValueError):
+            return {UNREADABLE: True}

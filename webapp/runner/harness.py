@@ -25,19 +25,29 @@ from typing import Any
 
 try:  # inside the sandbox the SDK is a top-level package; in the app it lives in webapp.sdk
     import framing
+    from sdk.conn_redis import RedisHelper
+    from sdk.conn_sql import MySQLHelper, PostgreSQLHelper
     from sdk.datakit import DataKit
     from sdk.dff import DFFNamespace
     from sdk.dff_errors import host_error
     from sdk.dff_resp import FuncResponse
 except ImportError:  # pragma: no cover - exercised by in-process tests
     from webapp.runner import framing
+    from webapp.sdk.conn_redis import RedisHelper
+    from webapp.sdk.conn_sql import MySQLHelper, PostgreSQLHelper
     from webapp.sdk.datakit import DataKit
     from webapp.sdk.dff import DFFNamespace
     from webapp.sdk.dff_errors import host_error
     from webapp.sdk.dff_resp import FuncResponse
 
 # Connector types a script can open with DFF.SRC(id): type -> helper class.
-CONNECTOR_FACTORIES: dict[str, Callable[..., Any]] = {"datakit": DataKit}
+# Their libraries are imported when a helper is made, not by the fork server ahead.
+CONNECTOR_FACTORIES: dict[str, Callable[..., Any]] = {
+    "datakit": DataKit,
+    "mysql": MySQLHelper,
+    "postgresql": PostgreSQLHelper,
+    "redis": RedisHelper,
+}
 
 MAX_RETURN_BYTES = 1024 * 1024  # the default; a job's "result_limit" overrides it
 MAX_ERROR_TEXT = 64 * 1024  # an exception's message and traceback, each
@@ -395,7 +405,12 @@ def run_job(
         write_uploads(job)
         module_globals = build_globals(job, dff, filename, script_builtins, variables=variables)
         exec(compile(code, filename, "exec", dont_inherit=True), module_globals)
-        if job.get("mode") == "extract":
+        if job.get("mode") == "check":  # a connector's Test button: its helper's check()
+            try:
+                result["return_value"] = json_safe(dff.SRC(job["connector_id"]).check())
+            finally:
+                dff.clean_up()
+        elif job.get("mode") == "extract":
             result["funcs"] = list(dff.exported.values())
         else:
             limit = int(job.get("result_limit", MAX_RETURN_BYTES))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 from collections.abc import Callable
@@ -87,6 +88,20 @@ UNAVAILABLE_MEMBERS = {
 INTERNAL_MEMBERS = ("exported", "password_values", "clean_up")
 # DFF.print_var is DFF.VAR (also a builtin of scripts).
 ALIASES = {"print_var": "VAR"}
+
+
+# The run's database helpers, by (connector id, overrides): see DFFNamespace.SRC.
+_OPEN_HELPERS: dict[tuple[str, str], Any] = {}
+
+
+def close_helpers() -> None:
+    """Close every connector helper the run opened (their connections)."""
+    while _OPEN_HELPERS:
+        _key, helper = _OPEN_HELPERS.popitem()
+        close = getattr(helper, "close", None)
+        if close is not None:
+            with contextlib.suppress(Exception):  # a connection the server already dropped
+                close()
 
 
 class ConnectorNotFound(LookupError):
@@ -578,7 +593,19 @@ class DFFNamespace:
                 f"connector {connector_id!r} has type {config.get('type')!r}, which this "
                 "platform cannot open from a script"
             )
-        return factory(**{**config.get("config", {}), **overrides})
+        settings = {**config.get("config", {}), **overrides}
+        if config.get("type") == "datakit":
+            return factory(**settings)
+        # Database helpers hold a pool: one per connector (and settings) for the whole run,
+        # shared by every script of it, closed when the run ends (DataFlux Func pools per
+        # connector too). Nothing outlives the run: each run is its own process.
+        key = (connector_id, json.dumps(overrides, sort_keys=True, default=repr))
+        helper = _OPEN_HELPERS.get(key)
+        if helper is None:
+            if config.get("type") == "mysql":
+                settings["timezone"] = lambda: self.CONFIG.get("TIMEZONE")
+            helper = _OPEN_HELPERS[key] = factory(**settings)
+        return helper
 
     CONN = SRC  # the instance's CONN (a Connectors) also has save, delete and query
 
@@ -810,11 +837,20 @@ class DFFNamespace:
         pool = self.__dict__.get("THREAD")
         if isinstance(pool, dff_thread.ThreadPool):
             pool.clean_up()
+        close_helpers()
 
     def password_values(self) -> list[str]:
-        """Values to mask in the log (password-type variables)."""
-        return [
+        """Values to mask in the log: password-type variables, connectors' secrets."""
+        values = [
             str(e["value"])
             for e in self._env.values()
             if e.get("type") == "password" and e.get("value") not in (None, "")
         ]
+        for connector in self._connectors.values():
+            config = connector.get("config") or {}
+            values += [
+                str(config[name])
+                for name in connector.get("secrets") or ()
+                if config.get(name) not in (None, "")
+            ]
+        return values

@@ -8,7 +8,7 @@ import copy
 import json
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 # --- SQL / format_sql -----------------------------------------------------------------------
@@ -38,25 +38,31 @@ def sql_literal(value: Any) -> str:
     return "'" + "".join(_ESCAPES.get(c, c) for c in text) + "'"
 
 
-def _sql_value(value: Any, pretty: bool) -> str:
+def _sql_value(value: Any, pretty: bool, literal: Callable[[Any], str] = sql_literal) -> str:
     joiner = ",\n  " if pretty else ", "
     if isinstance(value, Mapping):
-        return joiner.join(f"{k} = {sql_literal(v)}" for k, v in value.items())
+        return joiner.join(f"{k} = {literal(v)}" for k, v in value.items())
     if isinstance(value, list | tuple | set):
         parts = []
         for item in value:
             if isinstance(item, list | tuple | set):
-                parts.append("(" + ", ".join(sql_literal(x) for x in item) + ")")
+                parts.append("(" + ", ".join(literal(x) for x in item) + ")")
             else:
-                parts.append(sql_literal(item))
+                parts.append(literal(item))
         return joiner.join(parts)
-    return sql_literal(value)
+    return literal(value)
 
 
 _PLACEHOLDER = re.compile(r"\?+")
 
 
-def format_sql(sql: str, sql_params: Any = None, pretty: bool = False, sql_escape=None) -> str:
+def format_sql(
+    sql: str,
+    sql_params: Any = None,
+    pretty: bool = False,
+    sql_escape=None,
+    literal: Callable[[Any], str] = sql_literal,
+) -> str:
     """DataFlux Func's ``DFF.SQL``: fill ``?`` (an escaped value: a list becomes ``a, b``,
     nested lists ``(x, y), (…)``, a dict ``k = v, …``) and ``??`` (inserted as is, for
     identifiers) from ``sql_params`` left to right; ``???`` and longer stay as they are.
@@ -67,7 +73,7 @@ def format_sql(sql: str, sql_params: Any = None, pretty: bool = False, sql_escap
     if sql_params is None:
         return sql.strip()
     params = list(sql_params) if isinstance(sql_params, list) else [sql_params]
-    escape = sql_escape or (lambda value: _sql_value(value, pretty))
+    escape = sql_escape or (lambda value: _sql_value(value, pretty, literal))
 
     def fill(match: re.Match) -> str:
         marks = match.group(0)

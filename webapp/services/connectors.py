@@ -1,4 +1,8 @@
-"""Connectors: validated configs, the view the browser gets (tokens hidden), what a job gets."""
+"""Connectors: validated configs, the view the browser gets (secrets never), what a job gets.
+
+A connector's secret fields (its type's ``password``, ``token``, ``secretKey``...) live in
+``Connector.secrets``, encrypted at rest; the browser sees ``*****`` for a set one.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.models import Connector
+from webapp.models.types import UNREADABLE
+from webapp.services import connector_types
+from webapp.services.connector_types import SECRET_MASK
 from webapp.services.errors import N_, Msg, NotFound, ServiceError
 
 ID_RE = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
-TYPES = ("datakit",)
-SECRET_MASK = "*****"
+TYPES = connector_types.AVAILABLE
 # updated_by of a connector last saved by a script (DFF.CONN.save): "script:<script id>".
 SCRIPT_AUTHOR = "script:"
 
@@ -82,6 +88,19 @@ def validate_config(raw: object, previous: dict[str, Any] | None = None) -> dict
     return config
 
 
+def clean_config(
+    type_: str, raw: object, previous_secrets: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(config, secrets)`` of a connector of ``type_``, checked (400 naming the field)."""
+    kind = connector_types.type_of(type_)
+    previous = {} if not previous_secrets or previous_secrets.get(UNREADABLE) else previous_secrets
+    if kind.name == "datakit":
+        config = validate_config(raw, previous)
+        token = config.pop("token", None)
+        return config, ({"token": token} if token else {})
+    return connector_types.clean(kind, raw, previous)
+
+
 def list_connectors(session: Session) -> list[Connector]:
     return list(session.scalars(select(Connector).order_by(Connector.id)))
 
@@ -100,13 +119,7 @@ def create_connector(
         raise ServiceError(
             "invalid_id", N_("A connector id is lowercase letters, digits and _."), field="id"
         )
-    if type_ not in TYPES:
-        raise ServiceError(
-            "invalid_type",
-            N_("type must be one of: %(types)s."),
-            field="type",
-            params={"types": ", ".join(TYPES)},
-        )
+    config, secrets = clean_config(type_, config)
     if session.get(Connector, connector_id) is not None:
         raise ServiceError(
             "connector_exists",
@@ -119,7 +132,8 @@ def create_connector(
         id=connector_id,
         type=type_,
         title=_title(title, connector_id),
-        config=validate_config(config),
+        config=config,
+        secrets=secrets,
         created_at=now,
         updated_at=now,
         updated_by=username,
@@ -135,7 +149,9 @@ def update_connector(
     if title is not None:
         connector.title = _title(title, connector.id)
     if config is not None:
-        connector.config = validate_config(config, connector.config)
+        connector.config, connector.secrets = clean_config(
+            connector.type, config, secrets_of(connector)
+        )
     connector.updated_at, connector.updated_by = now, username
     session.flush()
     return connector
@@ -151,19 +167,40 @@ def _title(title: object, fallback: str) -> str:
     return title.strip()
 
 
+def secrets_of(connector: Connector) -> dict[str, Any]:
+    """The connector's secrets, decrypted ({"$unreadable": True} when this instance's key cannot
+    read them); a token stored in the config before secrets were kept apart counts too."""
+    found = dict(connector.secrets or {})
+    if connector.config.get("token") and "token" not in found:
+        found["token"] = connector.config["token"]
+    return found
+
+
 def public_view(connector: Connector, embedded_url: str) -> dict[str, Any]:
-    config = dict(connector.config)
-    if config.get("token"):
-        config["token"] = SECRET_MASK
+    """What the browser and the API get: the config, and ``*****`` for each secret that is set."""
+    config = {k: v for k, v in connector.config.items() if k != "token"}
+    secrets = secrets_of(connector)
+    unreadable = bool(secrets.pop(UNREADABLE, False))
+    config.update({name: SECRET_MASK for name, value in secrets.items() if value})
     return {
         "id": connector.id,
         "type": connector.type,
         "title": connector.title,
         "config": config,
-        "url": resolved_url(connector.config, embedded_url),
+        "secrets_unreadable": unreadable,
+        "url": address_of(connector, embedded_url),
         "updated_at": connector.updated_at.isoformat(),
         "updated_by": connector.updated_by,
     }
+
+
+def address_of(connector: Connector, embedded_url: str) -> str:
+    """The address shown for a connector: a URL for HTTP types, host:port for the others."""
+    if connector.type == "datakit":
+        return resolved_url(connector.config, embedded_url)
+    kind = connector_types.TYPES.get(connector.type)
+    pairs = connector_types.endpoints_of(kind, connector.config) if kind else []
+    return ", ".join(f"{host}:{port}" for host, port in pairs)
 
 
 def resolved_url(config: dict[str, Any], embedded_url: str) -> str:
@@ -185,9 +222,8 @@ def for_sandbox(
         query = query.where(Connector.id.in_(sorted(ids)))
     out = {}
     for connector in session.scalars(query):
-        config = {k: v for k, v in connector.config.items() if k != "embedded"}
-        config["url"] = resolved_url(connector.config, embedded_url)
-        out[connector.id] = {"type": connector.type, "config": config}
+        # One whose secrets this key cannot read is left out: DFF.CONN says it is not found.
+        out.update(for_sandbox_one(connector, embedded_url))
     return out
 
 
@@ -200,6 +236,11 @@ def endpoints(session: Session, embedded_url: str) -> list[tuple[str, int]]:
     found = set()
     for connector in session.scalars(select(Connector)):
         if (connector.updated_by or "").startswith(SCRIPT_AUTHOR):
+            continue
+        if connector.type != "datakit":
+            kind = connector_types.TYPES.get(connector.type)
+            if kind is not None and kind.available:
+                found.update(connector_types.endpoints_of(kind, connector.config))
             continue
         parsed = urlsplit(resolved_url(connector.config, embedded_url))
         try:
@@ -263,3 +304,91 @@ def _failed(started: float, detail: Msg) -> dict[str, Any]:
         "version": None,
         "detail": detail,
     }
+
+
+# --- the Test button of a non-DataKit connector: its helper's check() in the sandbox --------
+
+CHECK_TIMEOUT = 20.0  # seconds: connect timeouts are 10 s, plus the sandbox's start
+
+
+def check_job(connector: Connector, embedded_url: str) -> dict[str, Any]:
+    """A sandbox job that opens the connector as a script would (same network policy, same
+    packages) and calls its helper's ``check()``."""
+    return {
+        "mode": "check",
+        "code": "",
+        "script_id": "connector-test",
+        "connector_id": connector.id,
+        "connectors": for_sandbox_one(connector, embedded_url),
+        "timeout": CHECK_TIMEOUT,
+        "context": {"origin": "manual"},
+    }
+
+
+def for_sandbox_one(connector: Connector, embedded_url: str) -> dict[str, dict[str, Any]]:
+    """``{id: {type, config (secrets merged in), secrets (their names)}}``; ``{}`` when this
+    instance's key cannot read its secrets."""
+    secrets = secrets_of(connector)
+    if secrets.pop(UNREADABLE, False):
+        return {}
+    config = {k: v for k, v in connector.config.items() if k != "embedded"}
+    config.update(secrets)
+    if connector.type == "datakit":
+        config["url"] = resolved_url(connector.config, embedded_url)
+    return {connector.id: {"type": connector.type, "config": config, "secrets": sorted(secrets)}}
+
+
+# What a driver's message says, in plain words (the first match wins).
+_FAILURES = (
+    (("Name or service not known", "Temporary failure in name resolution",
+      "nodename nor servname", "getaddrinfo failed", "Error -2 connecting",
+      "Error -3 connecting", "could not translate host name"),
+     N_("the host name could not be resolved (DNS)")),
+    (("Network is unreachable", "No route to host", "Errno 101", "Errno 113"),
+     N_("the network is unreachable from the sandbox (is the address allowed?)")),
+    (("Connection refused", "Errno 111", "(111)", "Error 111"),
+     N_("connection refused: nothing listens on that port")),
+    (("to database", "Unknown database", "does not exist"),
+     N_("the database does not exist, or this user may not use it")),
+    # Through the sandbox's port forwarding a closed port is a connection closed at once.
+    (("Lost connection to MySQL server", "Connection reset", "closed the connection",
+      "Connection closed by server", "Errno 104"),
+     N_("the connection was closed at once: nothing may listen on that port, or it is not "
+        "this kind of server")),
+    (("Access denied", "password authentication failed", "WRONGPASS", "NOAUTH",
+      "invalid username-password", "Authentication required", "AUTH failed",
+      "authentication failed"),
+     N_("the server refused the user name or password")),
+    (("timed out", "Timeout", "timeout"),
+     N_("no answer in time")),
+)  # fmt: skip
+
+
+def check_outcome(outcome: dict[str, Any], latency_ms: float) -> dict[str, Any]:
+    """``{ok, latency_ms, version, detail}`` from the check job's result; ``detail`` a Msg."""
+    if outcome.get("status") == "success":
+        version = (outcome.get("return_value") or {}).get("version")
+        return {
+            "ok": True,
+            "latency_ms": latency_ms,
+            "version": version,
+            "detail": Msg(N_("connected: %(version)s"), version=version or "?"),
+        }
+    error = outcome.get("error") or {}
+    kind, message = str(error.get("type") or ""), str(error.get("message") or "")
+    if kind == "ConnectorNotFound":
+        detail = Msg(
+            N_("its stored secrets cannot be read with this instance's key: enter them again")
+        )
+    else:
+        said = next(
+            (reason for needles, reason in _FAILURES if any(n in message for n in needles)),
+            None,
+        )
+        text = f"{kind}: {message}"[:300]
+        detail = (
+            Msg(N_("%(reason)s (%(error)s)"), reason=Msg(said), error=text)
+            if said
+            else Msg(N_("failed: %(error)s"), error=text)
+        )
+    return {"ok": False, "latency_ms": latency_ms, "version": None, "detail": detail}

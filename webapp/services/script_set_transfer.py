@@ -40,12 +40,14 @@ from webapp.models import (
     Script,
     ScriptSet,
 )
+from webapp.services import connector_types
 from webapp.services import connectors as connectors_service
 from webapp.services import crontab as crontab_service
 from webapp.services import env_vars as env_service
 from webapp.services import func_apis as func_apis_service
 from webapp.services import script_sets as sets_service
 from webapp.services import scripts as scripts_service
+from webapp.services.connector_types import SECRET_MASK
 from webapp.services.errors import N_, ServiceError
 
 MAX_ZIP_BYTES = 200 * 1024 * 1024
@@ -155,9 +157,9 @@ def export_meta(
     connectors = []
     for connector_id in request.connector_ids:
         connector = connectors_service.get_connector(session, connector_id)
-        config = {k: v for k, v in connector.config.items() if k != "token"}
-        if "token" in connector.config:
-            config["token"] = ""  # secrets stay here
+        config = dict(connector.config)
+        config.update(dict.fromkeys(connectors_service.secrets_of(connector), ""))
+        config.pop("$unreadable", None)  # secrets stay here: blank in the export
         connectors.append(
             {
                 "id": connector.id,
@@ -562,6 +564,12 @@ def apply(
             result.skipped.append(f"connector {connector_id}: type {kind} is not available here")
             continue
         config = _json_field(entry.get("configJSON")) or {}
+        # An export's secrets are blank: they keep what this instance has stored.
+        secret_names = {*connector_types.TYPES[kind].secret_fields, "token"}
+        config = {
+            k: (SECRET_MASK if k in secret_names and v in ("", None) else v)
+            for k, v in config.items()
+        }
         title = entry.get("title")
         _upsert(
             session, result, f"connector {connector_id}", Connector, connector_id,

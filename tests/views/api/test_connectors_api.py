@@ -43,7 +43,12 @@ def test_create_update_and_hide_the_token(auth_client):
     ("payload", "field"),
     [
         ({"id": "Bad-Id", "config": {"url": "http://a:1"}}, "id"),
-        ({"id": "x", "type": "mysql", "config": {"url": "http://a:1"}}, "type"),
+        ({"id": "x", "type": "mongodb", "config": {"url": "http://a:1"}}, "type"),
+        ({"id": "x", "type": "ftp", "config": {}}, "type"),
+        ({"id": "x", "type": "mysql", "config": {"url": "http://a:1"}}, "config.user"),
+        ({"id": "x", "type": "mysql", "config": {"user": "u", "port": "x"}}, "config.port"),
+        ({"id": "x", "type": "redis", "config": {"useTLS": "maybe"}}, "config.useTLS"),
+        ({"id": "x", "type": "postgresql", "config": {"user": "u", "host": "a b"}}, "config.host"),
         ({"id": "x", "config": {"url": "ftp://a"}}, "config.url"),
         ({"id": "x", "config": {"url": "http://a:99999"}}, "config.url"),
         ({"id": "x", "config": {"host": "a", "port": 0}}, "config.port"),

@@ -158,7 +158,14 @@ Throttling = Annotated[
         examples=[{"byMinute": 60}],
     ),
 ]
-ConnectorType = Annotated[Literal[connectors.TYPES], Field(description=N_("The connector type."))]
+ConnectorType = Annotated[
+    str,
+    Field(
+        max_length=32,
+        description=N_("The connector type (GET /connector-types lists them)."),
+        examples=list(connectors.TYPES),
+    ),
+]
 EnvVarType = Annotated[
     Literal[env_vars.TYPES], Field(description=N_("How the value is read by DFF.ENV."))
 ]

@@ -230,10 +230,32 @@ class Connector(Shape):
     id: str
     type: str
     title: str
-    config: dict[str, Any] = Field(description=N_("The config; a token shows as *****."))
+    config: dict[str, Any] = Field(
+        description=N_("The config; a secret that is set (password, token) shows as *****.")
+    )
+    secrets_unreadable: bool = Field(
+        description=N_("The stored secrets cannot be read with this instance's key.")
+    )
     url: str
     updated_at: datetime
     updated_by: str | None
+
+
+class ConnectorField(Shape):
+    name: str
+    kind: str
+    default: Any = None
+    required: bool
+    aliases: list[str]
+
+
+class ConnectorTypeInfo(Shape):
+    type: str
+    title: str
+    library: str
+    available: bool
+    why_not: str | None
+    fields: list[ConnectorField]
 
 
 class ConnectionTest(Shape):

@@ -1,0 +1,65 @@
+"""Database servers for the connector tests, each started once per session on 127.0.0.1:
+Debian's MariaDB (``mariadb-server``). PostgreSQL is in ``pg_server``, Redis in conftest."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+
+MYSQL_USER, MYSQL_PASSWORD, MYSQL_DATABASE = "funcpad", "mysql-test-password", "funcpad_test"
+
+
+@pytest.fixture(scope="session")
+def mysql_server() -> Iterator[dict]:
+    """MariaDB with a user (password) owning a database: ``{host, port, user, password,
+    database}``."""
+    base = Path(tempfile.mkdtemp(prefix="funcpad-mysql-"))
+    data, socket = base / "data", base / "mysqld.sock"
+    subprocess.run(
+        ["mariadb-install-db", f"--datadir={data}", "--user=root", "--skip-test-db",
+         "--auth-root-authentication-method=socket", "--skip-name-resolve"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    port = free_port()
+    process = subprocess.Popen(
+        ["mariadbd", "--no-defaults", f"--datadir={data}", f"--port={port}",
+         "--bind-address=127.0.0.1", f"--socket={socket}", "--user=root", "--skip-log-bin",
+         "--innodb-buffer-pool-size=16M", "--skip-name-resolve", f"--pid-file={base}/pid",
+         f"--log-error={base}/error.log"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    setup = (
+        f"CREATE USER '{MYSQL_USER}'@'%' IDENTIFIED BY '{MYSQL_PASSWORD}';"
+        f"CREATE DATABASE {MYSQL_DATABASE};"
+        f"GRANT ALL ON {MYSQL_DATABASE}.* TO '{MYSQL_USER}'@'%';"
+    )
+    while True:
+        done = subprocess.run(
+            ["mariadb", f"--socket={socket}", "-uroot", "-e", setup], capture_output=True
+        )
+        if done.returncode == 0:
+            break
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"mariadbd did not start: {(base / 'error.log').read_text()}")
+        time.sleep(0.1)
+    try:
+        yield {
+            "host": "127.0.0.1",
+            "port": port,
+            "user": MYSQL_USER,
+            "password": MYSQL_PASSWORD,
+            "database": MYSQL_DATABASE,
+        }
+    finally:
+        process.terminate()
+        process.wait(20)
+        shutil.rmtree(base, ignore_errors=True)

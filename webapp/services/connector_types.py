@@ -1,0 +1,229 @@
+"""Connector types: each type's fields (DataFlux Func's names), which of them are secret, the
+(host, port) pairs a connector of it reaches, and the types not offered in this version.
+
+Pure rules, no Flask: ``clean(type, raw, previous_secrets)`` → ``(config, secrets)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from webapp.services.errors import N_, ServiceError
+
+SECRET_MASK = "*****"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One setting of a connector type, named as DataFlux Func names it."""
+
+    name: str
+    kind: str = "text"  # text | int | bool | secret | choice
+    default: Any = None
+    required: bool = False
+    aliases: tuple[str, ...] = ()  # DFF's other names for it (user|username, dbname|database)
+    choices: tuple[str, ...] = ()
+    placeholder: str = ""
+
+
+@dataclass(frozen=True)
+class ConnectorType:
+    name: str
+    title: str
+    library: str  # what the helper speaks with, shown on the page
+    fields: tuple[FieldSpec, ...] = ()
+    available: bool = True
+    why_not: str = ""  # a Msg text: why the type is not offered here
+    servers_field: str | None = None  # memcached-style "h:p,h:p" instead of host + port
+
+    @property
+    def secret_fields(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.kind == "secret")
+
+
+def _host(port: int, default_host: str = "") -> tuple[FieldSpec, ...]:
+    return (
+        FieldSpec("host", default=default_host or None, required=not default_host,
+                  placeholder=default_host or "db.internal"),
+        FieldSpec("port", "int", default=port, placeholder=str(port)),
+    )  # fmt: skip
+
+
+_NO_SERVER = N_(
+    "No server for this type can be installed here to test its helper against, so this "
+    "version does not offer it."
+)
+
+TYPES: dict[str, ConnectorType] = {
+    t.name: t
+    for t in (
+        # datakit keeps its own address rules (url, host/port, embedded): services.connectors.
+        ConnectorType("datakit", "DataKit", "HTTP line protocol"),
+        ConnectorType(
+            "mysql",
+            "MySQL / MariaDB",
+            "PyMySQL",
+            (
+                *_host(3306, "127.0.0.1"),
+                FieldSpec("user", aliases=("username",), required=True),
+                FieldSpec("password", "secret"),
+                FieldSpec("database"),
+                FieldSpec("charset", default="utf8mb4"),
+            ),
+        ),
+        ConnectorType(
+            "postgresql",
+            "PostgreSQL",
+            "psycopg",
+            (
+                *_host(5432, "127.0.0.1"),
+                FieldSpec("user", aliases=("username",), required=True),
+                FieldSpec("password", "secret"),
+                FieldSpec("database", aliases=("dbname",)),
+                FieldSpec("charset", default="utf8", aliases=("encoding",)),
+            ),
+        ),
+        ConnectorType(
+            "redis",
+            "Redis",
+            "redis-py",
+            (
+                *_host(6379, "127.0.0.1"),
+                FieldSpec("database", "int", default=0, aliases=("db",)),
+                FieldSpec("user", aliases=("username",)),
+                FieldSpec("password", "secret"),
+                FieldSpec("useTLS", "bool", default=False, aliases=("useSSL",)),
+            ),
+        ),
+        *(
+            ConnectorType(name, title, library, available=False, why_not=_NO_SERVER)
+            for name, title, library in (
+                ("mongodb", "MongoDB", "pymongo"),
+                ("elasticsearch", "Elasticsearch", "HTTP"),
+                ("kafka", "Kafka", "kafka-python"),
+                ("nsq", "NSQ", "HTTP"),
+                ("oracle", "Oracle Database", "cx-Oracle"),
+                ("sqlserver", "Microsoft SQL Server", "pymssql"),
+                ("aliyunSLS", "Alibaba Cloud SLS", "aliyun-log-python-sdk"),
+            )
+        ),
+        *(
+            ConnectorType(
+                name,
+                title,
+                library,
+                available=False,
+                why_not=N_("Not yet in this version: its helper is being built."),
+            )
+            for name, title, library in (
+                ("memcached", "Memcached", "python-memcached"),
+                ("influxdb", "InfluxDB 1.x", "influxdb"),
+                ("clickhouse", "ClickHouse", "clickhouse-driver"),
+                ("mqtt", "MQTT", "paho-mqtt"),
+                ("prometheus", "Prometheus", "HTTP query API"),
+                ("df_dataway", "DataWay", "HTTP line protocol"),
+                ("guance", "Guance", "OpenAPI + DataWay"),
+                ("dff_sidecar", "DataFlux Func Sidecar", "HTTP, HMAC-signed"),
+            )
+        ),
+    )
+}
+AVAILABLE = tuple(name for name, t in TYPES.items() if t.available)
+
+
+def type_of(name: object) -> ConnectorType:
+    """The type, or a 400 naming ``type`` (one not offered says why)."""
+    kind = TYPES.get(name) if isinstance(name, str) else None
+    if kind is None:
+        raise ServiceError(
+            "invalid_type",
+            N_("type must be one of: %(types)s."),
+            field="type",
+            params={"types": ", ".join(AVAILABLE)},
+        )
+    if not kind.available:
+        raise ServiceError(
+            "type_not_available",
+            N_("Connector type %(type)s is not available in this version: %(why)s"),
+            field="type",
+            params={"type": kind.name, "why": kind.why_not},
+        )
+    return kind
+
+
+def _bad(name: str, message: str, **params: Any) -> ServiceError:
+    return ServiceError("invalid_config", message, field=f"config.{name}", params=params)
+
+
+def _value(spec: FieldSpec, raw: dict[str, Any]) -> Any:
+    for key in (spec.name, *spec.aliases):
+        if key in raw and raw[key] not in (None, ""):
+            return raw[key]
+    return None
+
+
+def _coerce(spec: FieldSpec, value: Any) -> Any:
+    if spec.kind == "int":
+        if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 9:
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise _bad(spec.name, N_("%(field)s must be a whole number."), field=spec.name)
+        if spec.name == "port" and not 0 < value < 65536:
+            raise _bad(spec.name, N_("port must be 1-65535."))
+        return value
+    if spec.kind == "bool":
+        if isinstance(value, str) and value.lower() in ("true", "on", "1", "false", "off", "0"):
+            return value.lower() in ("true", "on", "1")
+        if not isinstance(value, bool):
+            raise _bad(spec.name, N_("%(field)s must be true or false."), field=spec.name)
+        return value
+    if spec.kind == "choice" and value not in spec.choices:
+        raise _bad(
+            spec.name,
+            N_("%(field)s must be one of: %(choices)s."),
+            field=spec.name,
+            choices=", ".join(spec.choices),
+        )
+    if not isinstance(value, str) or len(value) > 1024:
+        raise _bad(spec.name, N_("%(field)s must be text."), field=spec.name)
+    value = value.strip() if spec.kind != "secret" else value
+    if spec.name == "host" and (not value or any(c in value for c in "/ @")):
+        raise _bad(spec.name, N_("host must be a host name or an address."))
+    return value
+
+
+def clean(
+    kind: ConnectorType, raw: object, previous_secrets: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(config, secrets)`` for a type with field specs. A secret sent as ``*****`` keeps the
+    stored one; an empty secret clears it."""
+    if not isinstance(raw, dict):
+        raise ServiceError("invalid_config", N_("config must be an object."), field="config")
+    config: dict[str, Any] = {}
+    secrets: dict[str, Any] = {}
+    for spec in kind.fields:
+        value = _value(spec, raw)
+        if spec.kind == "secret":
+            if value == SECRET_MASK:
+                if previous_secrets and previous_secrets.get(spec.name):
+                    secrets[spec.name] = previous_secrets[spec.name]
+            elif value is not None:
+                secrets[spec.name] = _coerce(spec, value)
+            continue
+        if value is None:
+            if spec.required:
+                raise _bad(spec.name, N_("%(field)s is required."), field=spec.name)
+            if spec.default is not None:
+                config[spec.name] = spec.default
+            continue
+        config[spec.name] = _coerce(spec, value)
+    return config, secrets
+
+
+def endpoints_of(kind: ConnectorType, config: dict[str, Any]) -> list[tuple[str, int]]:
+    """The (host, port) pairs a connector of a field-spec type connects to."""
+    host, port = config.get("host"), config.get("port")
+    if isinstance(host, str) and host and isinstance(port, int):
+        return [(host, port)]
+    return []
