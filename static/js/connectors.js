@@ -3,12 +3,18 @@
 (function () {
   "use strict";
   const messages = JSON.parse(document.getElementById("connector-messages").textContent);
+  // Show the fields of the chosen type (and, for DataKit, of the chosen address mode).
   document.querySelectorAll("[data-connector-form]").forEach((form) => {
-    const select = form.querySelector("[data-mode-select]");
-    const sync = () => form.querySelectorAll("[data-mode]").forEach((el) => {
-      el.hidden = el.dataset.mode !== select.value;
+    const mode = form.querySelector("[data-mode-select]");
+    const type = form.querySelector("[data-type-select]");
+    const sync = () => form.querySelectorAll("[data-type], [data-mode]").forEach((el) => {
+      const typeOk = !el.dataset.type || el.dataset.type === type.value;
+      const modeOk = !el.dataset.mode || el.dataset.mode === mode.value;
+      el.hidden = !(typeOk && modeOk);
+      el.querySelectorAll("input, select").forEach((input) => { input.disabled = !typeOk; });
     });
-    select.addEventListener("change", sync);
+    mode.addEventListener("change", sync);
+    type.addEventListener("change", sync);
     sync();
   });
   const csrf = document.querySelector('meta[name="csrf-token"]').content;

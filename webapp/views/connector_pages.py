@@ -9,6 +9,7 @@ from flask_login import current_user
 from webapp.extensions import db
 from webapp.models.types import utcnow
 from webapp.runner.service import endpoints_changed
+from webapp.services import connector_types
 from webapp.services import connectors as service
 from webapp.services.errors import ServiceError
 from webapp.views.api.connectors import embedded_url
@@ -17,7 +18,22 @@ from webapp.views.errors import flash_service_error
 bp = Blueprint("connector_pages", __name__, url_prefix="/connectors")
 
 
-def _config_from(form) -> dict:
+def _config_from(form, type_: str = "datakit") -> dict:
+    """The config a form posted: DataKit's address modes, or the type's fields, named
+    ``<type>.<field>`` (each type's group of inputs is on the page at once)."""
+    if type_ != "datakit":
+        kind = connector_types.TYPES.get(type_)
+        if kind is None:
+            return {}
+        return {
+            spec.name: form.get(f"{type_}.{spec.name}", "")
+            for spec in kind.fields
+            if spec.kind != "bool"
+        } | {
+            spec.name: form.get(f"{type_}.{spec.name}") == "on"
+            for spec in kind.fields
+            if spec.kind == "bool"
+        }
     mode = form.get("mode", "url")
     config: dict = {
         "source": form.get("source", ""),
@@ -45,6 +61,7 @@ def _render(status: int = 200, form: dict | None = None, editing: str | None = N
         connectors=connectors,
         form=form or {},
         editing=editing,
+        types=list(connector_types.TYPES.values()),
         embedded=url,
         active_nav="connectors",
     ), status
@@ -58,13 +75,14 @@ def index():
 @bp.post("")
 def create():
     form = request.form
+    type_ = form.get("type", "datakit")
     try:
         connector = service.create_connector(
             db.session,
             form.get("id", "").strip(),
-            "datakit",
+            type_,
             form.get("title", ""),
-            _config_from(form),
+            _config_from(form, type_),
             username=current_user.username,
             now=utcnow(),
         )
@@ -86,7 +104,7 @@ def update(connector_id: str):
             db.session,
             connector,
             form.get("title", ""),
-            _config_from(form),
+            _config_from(form, connector.type),
             username=current_user.username,
             now=utcnow(),
         )

@@ -90,18 +90,31 @@ def test_mysql_connector_end_to_end(auth_client, app, data_dir, mysql_server):
     assert "MariaDB" in tested["version"] and "MariaDB" in tested["detail"]
 
     code = MYSQL_SCRIPT
-    assert auth_client.post(
-        "/api/v1/scripts", json={"id": "sqlwork", "title": "S", "code": code}
-    ).status_code == 201
+    assert (
+        auth_client.post(
+            "/api/v1/scripts", json={"id": "sqlwork", "title": "S", "code": code}
+        ).status_code
+        == 201
+    )
     assert run(auth_client, "sqlwork", "setup")["return_value"] == 2
     body = run(auth_client, "sqlwork", "read")
     assert body["status"] == "success", body["error"]
     value = body["return_value"]
     assert value["rows"] == [
-        {"id": 1, "name": "web-1", "tags": {"env": "prod"}, "note": "it's",
-         "seen": "2023-11-14T22:13:20+00:00"},
-        {"id": 2, "name": "db-1", "tags": [1, 2], "note": "back\\slash",
-         "seen": "2023-11-14T22:14:20+00:00"},
+        {
+            "id": 1,
+            "name": "web-1",
+            "tags": {"env": "prod"},
+            "note": "it's",
+            "seen": "2023-11-14T22:13:20+00:00",
+        },
+        {
+            "id": 2,
+            "name": "db-1",
+            "tags": [1, 2],
+            "note": "back\\slash",
+            "seen": "2023-11-14T22:14:20+00:00",
+        },
     ]  # fmt: skip  (*Time columns: arrow times in DFF.CONFIG's TIMEZONE, UTC here)
     assert value["same_helper"] is True and value["tables"] == ["hosts"]
     body = run(auth_client, "sqlwork", "transactions")
@@ -120,7 +133,10 @@ def test_mysql_test_button_says_what_failed(auth_client, mysql_server):
     assert "refused the user name or password" in result["detail"]
     assert "Access denied" in result["detail"]
     create(auth_client, "nodb", "mysql", {**mysql_server, "database": "missing_db"})
-    assert "database does not exist, or this user may not use it" in press_test(auth_client, "nodb")["detail"]
+    assert (
+        "database does not exist, or this user may not use it"
+        in press_test(auth_client, "nodb")["detail"]
+    )
     from tests.conftest import free_port
 
     create(auth_client, "noport", "mysql", {**mysql_server, "port": free_port()})
@@ -183,9 +199,12 @@ def test_postgresql_connector_end_to_end(auth_client, pg_database):
     create(auth_client, "pg1", "postgresql", {**pg_database, "password": "unused"})
     tested = press_test(auth_client, "pg1")
     assert tested["ok"] is True and tested["version"].startswith("PostgreSQL"), tested
-    assert auth_client.post(
-        "/api/v1/scripts", json={"id": "pgwork", "title": "P", "code": PG_SCRIPT}
-    ).status_code == 201
+    assert (
+        auth_client.post(
+            "/api/v1/scripts", json={"id": "pgwork", "title": "P", "code": PG_SCRIPT}
+        ).status_code
+        == 201
+    )
     body = run(auth_client, "pgwork", "work")
     assert body["status"] == "success", body["error"]
     assert body["return_value"] == {
@@ -216,9 +235,12 @@ def test_redis_connector_end_to_end(auth_client, redis_url):
     create(auth_client, "redis1", "redis", config)
     tested = press_test(auth_client, "redis1")
     assert tested["ok"] is True and tested["version"][0].isdigit(), tested
-    assert auth_client.post(
-        "/api/v1/scripts", json={"id": "rwork", "title": "R", "code": REDIS_SCRIPT}
-    ).status_code == 201
+    assert (
+        auth_client.post(
+            "/api/v1/scripts", json={"id": "rwork", "title": "R", "code": REDIS_SCRIPT}
+        ).status_code
+        == 201
+    )
     body = run(auth_client, "rwork", "work")
     assert body["status"] == "success", body["error"]
     assert body["return_value"] == {
