@@ -87,6 +87,7 @@ if [[ $want_test == 1 ]]; then
   command -v unshare >/dev/null || missing+=(util-linux)  # the API contract test's netns
   command -v redis-server >/dev/null || missing+=(redis-server)  # DFF.CACHE on Redis
   command -v mariadbd >/dev/null || [[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)  # mysql connectors
+  command -v memcached >/dev/null || missing+=(memcached)  # memcached connectors
 fi
 if (( ${#missing[@]} )); then
   if [[ $(id -u) == 0 ]]; then

@@ -63,3 +63,29 @@ def mysql_server() -> Iterator[dict]:
         process.terminate()
         process.wait(20)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def memcached_server() -> Iterator[str]:
+    """Debian's memcached on a free 127.0.0.1 port (TCP only): ``"127.0.0.1:<port>"``."""
+    import socket
+
+    port = free_port()
+    process = subprocess.Popen(
+        ["memcached", "-l", "127.0.0.1", "-p", str(port), "-U", "0", "-m", "16", "-u", "root"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("memcached did not start") from None
+            time.sleep(0.05)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -171,3 +171,29 @@ def test_script_sets_migration_keeps_everything_pointing_at_the_scripts(app_ctx)
         db.session.execute(text("SELECT script_id FROM funcs WHERE id = 'demo.f'")).scalar()
         == "demo"
     )
+
+
+def test_connector_secrets_migration_encrypts_a_stored_token(app_ctx, app):
+    """A DataKit token kept in the config before secrets were kept apart: after the upgrade it
+    is out of the config, encrypted in ``secrets``, and the connector still has it."""
+    from webapp.models import Connector
+    from webapp.services import connectors as connectors_service
+
+    downgrade(directory=str(MIGRATIONS_DIR), revision="0011_cron_overrides")
+    db.session.execute(
+        text(
+            "INSERT INTO connectors (id, type, title, config, created_at, updated_at) VALUES"
+            " ('agent', 'datakit', 'A', :config, :now, :now)"
+        ),
+        {"config": '{"url": "http://127.0.0.1:9529", "token": "tkn_old_1"}', "now": "2026-12-01"},
+    )
+    db.session.commit()
+    upgrade(directory=str(MIGRATIONS_DIR))
+    config, secrets = db.session.execute(
+        text("SELECT config, secrets FROM connectors WHERE id = 'agent'")
+    ).one()
+    assert "tkn_old_1" not in config and "tkn_old_1" not in secrets
+    db.session.expire_all()
+    connector = db.session.get(Connector, "agent")
+    assert connectors_service.secrets_of(connector) == {"token": "tkn_old_1"}
+    assert connectors_service.public_view(connector, "http://x")["config"]["token"] == "*****"

@@ -25,6 +25,7 @@ from typing import Any
 
 try:  # inside the sandbox the SDK is a top-level package; in the app it lives in webapp.sdk
     import framing
+    from sdk.conn_memcached import MemcachedHelper
     from sdk.conn_redis import RedisHelper
     from sdk.conn_sql import MySQLHelper, PostgreSQLHelper
     from sdk.datakit import DataKit
@@ -33,6 +34,7 @@ try:  # inside the sandbox the SDK is a top-level package; in the app it lives i
     from sdk.dff_resp import FuncResponse
 except ImportError:  # pragma: no cover - exercised by in-process tests
     from webapp.runner import framing
+    from webapp.sdk.conn_memcached import MemcachedHelper
     from webapp.sdk.conn_redis import RedisHelper
     from webapp.sdk.conn_sql import MySQLHelper, PostgreSQLHelper
     from webapp.sdk.datakit import DataKit
@@ -47,6 +49,7 @@ CONNECTOR_FACTORIES: dict[str, Callable[..., Any]] = {
     "mysql": MySQLHelper,
     "postgresql": PostgreSQLHelper,
     "redis": RedisHelper,
+    "memcached": MemcachedHelper,
 }
 
 MAX_RETURN_BYTES = 1024 * 1024  # the default; a job's "result_limit" overrides it

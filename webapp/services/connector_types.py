@@ -35,7 +35,6 @@ class ConnectorType:
     fields: tuple[FieldSpec, ...] = ()
     available: bool = True
     why_not: str = ""  # a Msg text: why the type is not offered here
-    servers_field: str | None = None  # memcached-style "h:p,h:p" instead of host + port
 
     @property
     def secret_fields(self) -> tuple[str, ...]:
@@ -96,6 +95,18 @@ TYPES: dict[str, ConnectorType] = {
                 FieldSpec("useTLS", "bool", default=False, aliases=("useSSL",)),
             ),
         ),
+        ConnectorType(
+            "memcached",
+            "Memcached",
+            "python-memcached",
+            (
+                FieldSpec(
+                    "servers",
+                    default="127.0.0.1:11211",
+                    placeholder="10.0.0.5:11211,10.0.0.6:11211",
+                ),
+            ),
+        ),
         *(
             ConnectorType(name, title, library, available=False, why_not=_NO_SERVER)
             for name, title, library in (
@@ -117,7 +128,6 @@ TYPES: dict[str, ConnectorType] = {
                 why_not=N_("Not yet in this version: its helper is being built."),
             )
             for name, title, library in (
-                ("memcached", "Memcached", "python-memcached"),
                 ("influxdb", "InfluxDB 1.x", "influxdb"),
                 ("clickhouse", "ClickHouse", "clickhouse-driver"),
                 ("mqtt", "MQTT", "paho-mqtt"),
@@ -190,7 +200,22 @@ def _coerce(spec: FieldSpec, value: Any) -> Any:
     value = value.strip() if spec.kind != "secret" else value
     if spec.name == "host" and (not value or any(c in value for c in "/ @")):
         raise _bad(spec.name, N_("host must be a host name or an address."))
+    if spec.name == "servers" and not servers_of(value):
+        raise _bad(spec.name, N_("servers must be host:port pairs separated by commas."))
     return value
+
+
+def servers_of(text: str) -> list[tuple[str, int]]:
+    """``"h1:11211,h2:11212"`` as pairs; [] when any part is not host:port."""
+    pairs = []
+    for part in text.split(","):
+        host, _, port = part.strip().rpartition(":")
+        if not host or any(c in host for c in "/ @") or not port.isdigit():
+            return []
+        if not 0 < int(port) < 65536:
+            return []
+        pairs.append((host, int(port)))
+    return pairs
 
 
 def clean(
@@ -223,6 +248,8 @@ def clean(
 
 def endpoints_of(kind: ConnectorType, config: dict[str, Any]) -> list[tuple[str, int]]:
     """The (host, port) pairs a connector of a field-spec type connects to."""
+    if isinstance(config.get("servers"), str):
+        return servers_of(config["servers"])
     host, port = config.get("host"), config.get("port")
     if isinstance(host, str) and host and isinstance(port, int):
         return [(host, port)]

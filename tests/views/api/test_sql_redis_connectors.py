@@ -255,6 +255,46 @@ def test_redis_connector_end_to_end(auth_client, redis_url):
     assert failed["ok"] is False and "refused the user name or password" in failed["detail"]
 
 
+MEMCACHED_SCRIPT = """
+def work():
+    m = DFF.CONN('mc1')
+    return {'set': m.set('k', 'v'), 'get': m.get('k'), 'add_existing': m.add('k', 'w'),
+            'replace': m.replace('k', 'x'), 'after': m.get('k'), 'incr': m.query('incr', 'n'),
+            'delete': m.delete('k'), 'gone': m.get('k')}
+"""
+
+
+def test_memcached_connector_end_to_end(auth_client, memcached_server):
+    create(auth_client, "mc1", "memcached", {"servers": memcached_server})
+    tested = press_test(auth_client, "mc1")
+    assert tested["ok"] is True and tested["version"][0].isdigit(), tested
+    assert (
+        auth_client.post(
+            "/api/v1/scripts", json={"id": "mcwork", "title": "M", "code": MEMCACHED_SCRIPT}
+        ).status_code
+        == 201
+    )
+    body = run(auth_client, "mcwork", "work")
+    assert body["status"] == "success", body["error"]
+    assert body["return_value"] == {
+        "set": True, "get": "v", "add_existing": False, "replace": True, "after": "x",
+        "incr": None, "delete": True, "gone": None,
+    }  # fmt: skip
+    bad = auth_client.post(
+        "/api/v1/connectors", json={"id": "mc2", "type": "memcached", "config": {"servers": "a"}}
+    )
+    assert bad.status_code == 400 and bad.json["field"] == "config.servers"
+    from tests.conftest import free_port
+
+    create(auth_client, "mc3", "memcached", {"servers": f"127.0.0.1:{free_port()}"})
+    failed = press_test(auth_client, "mc3")
+    assert failed["ok"] is False
+    assert (
+        "no memcached server answered" in failed["detail"]
+        or "nothing may listen on that port" in failed["detail"]
+    )
+
+
 def test_types_not_offered_say_why(auth_client):
     types = {t["type"]: t for t in auth_client.get("/api/v1/connector-types").json}
     assert types["mysql"]["available"] and types["postgresql"]["available"]
