@@ -88,6 +88,7 @@ if [[ $want_test == 1 ]]; then
   command -v redis-server >/dev/null || missing+=(redis-server)  # DFF.CACHE on Redis
   command -v mariadbd >/dev/null || [[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)  # mysql connectors
   command -v memcached >/dev/null || missing+=(memcached)  # memcached connectors
+  command -v influxd >/dev/null || missing+=(influxdb)  # influxdb connectors (1.x)
 fi
 if (( ${#missing[@]} )); then
   if [[ $(id -u) == 0 ]]; then

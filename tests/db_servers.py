@@ -89,3 +89,55 @@ def memcached_server() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+INFLUX_USER, INFLUX_PASSWORD = "admin", "influx-test-password"
+
+
+@pytest.fixture(scope="session")
+def influxdb_server() -> Iterator[dict]:
+    """Debian's influxd (1.x) on free 127.0.0.1 ports, auth on, an admin user and a database:
+    ``{host, port, user, password, database}``."""
+    import requests
+
+    base = Path(tempfile.mkdtemp(prefix="funcpad-influx-"))
+    port, rpc_port = free_port(), free_port()
+    (base / "influx.conf").write_text(
+        f'reporting-disabled = true\nbind-address = "127.0.0.1:{rpc_port}"\n'
+        f'[meta]\n  dir = "{base}/meta"\n'
+        f'[data]\n  dir = "{base}/data"\n  wal-dir = "{base}/wal"\n'
+        f'[http]\n  enabled = true\n  bind-address = "127.0.0.1:{port}"\n'
+        "  auth-enabled = true\n  log-enabled = false\n"
+    )
+    process = subprocess.Popen(
+        ["influxd", "-config", str(base / "influx.conf")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(f"{url}/ping", timeout=1)
+            break
+        except requests.RequestException:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("influxd did not start") from None
+            time.sleep(0.1)
+    create = f"CREATE USER {INFLUX_USER} WITH PASSWORD '{INFLUX_PASSWORD}' WITH ALL PRIVILEGES"
+    requests.post(f"{url}/query", data={"q": create}, timeout=10).raise_for_status()
+    requests.post(
+        f"{url}/query", data={"q": "CREATE DATABASE funcpad_test"},
+        auth=(INFLUX_USER, INFLUX_PASSWORD), timeout=10,
+    ).raise_for_status()  # fmt: skip
+    try:
+        yield {
+            "host": "127.0.0.1",
+            "port": port,
+            "user": INFLUX_USER,
+            "password": INFLUX_PASSWORD,
+            "database": "funcpad_test",
+        }
+    finally:
+        process.terminate()
+        process.wait(20)
+        shutil.rmtree(base, ignore_errors=True)

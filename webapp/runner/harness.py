@@ -25,6 +25,7 @@ from typing import Any
 
 try:  # inside the sandbox the SDK is a top-level package; in the app it lives in webapp.sdk
     import framing
+    from sdk.conn_influxdb import InfluxDBHelper
     from sdk.conn_memcached import MemcachedHelper
     from sdk.conn_redis import RedisHelper
     from sdk.conn_sql import MySQLHelper, PostgreSQLHelper
@@ -34,6 +35,7 @@ try:  # inside the sandbox the SDK is a top-level package; in the app it lives i
     from sdk.dff_resp import FuncResponse
 except ImportError:  # pragma: no cover - exercised by in-process tests
     from webapp.runner import framing
+    from webapp.sdk.conn_influxdb import InfluxDBHelper
     from webapp.sdk.conn_memcached import MemcachedHelper
     from webapp.sdk.conn_redis import RedisHelper
     from webapp.sdk.conn_sql import MySQLHelper, PostgreSQLHelper
@@ -50,6 +52,7 @@ CONNECTOR_FACTORIES: dict[str, Callable[..., Any]] = {
     "postgresql": PostgreSQLHelper,
     "redis": RedisHelper,
     "memcached": MemcachedHelper,
+    "influxdb": InfluxDBHelper,
 }
 
 MAX_RETURN_BYTES = 1024 * 1024  # the default; a job's "result_limit" overrides it

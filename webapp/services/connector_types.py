@@ -96,6 +96,18 @@ TYPES: dict[str, ConnectorType] = {
             ),
         ),
         ConnectorType(
+            "influxdb",
+            "InfluxDB 1.x",
+            "influxdb",
+            (
+                *_host(8086, "127.0.0.1"),
+                FieldSpec("protocol", "choice", default="http", choices=("http", "https")),
+                FieldSpec("user", aliases=("username",)),
+                FieldSpec("password", "secret"),
+                FieldSpec("database"),
+            ),
+        ),
+        ConnectorType(
             "memcached",
             "Memcached",
             "python-memcached",
@@ -128,7 +140,6 @@ TYPES: dict[str, ConnectorType] = {
                 why_not=N_("Not yet in this version: its helper is being built."),
             )
             for name, title, library in (
-                ("influxdb", "InfluxDB 1.x", "influxdb"),
                 ("clickhouse", "ClickHouse", "clickhouse-driver"),
                 ("mqtt", "MQTT", "paho-mqtt"),
                 ("prometheus", "Prometheus", "HTTP query API"),

@@ -357,7 +357,7 @@ _FAILURES = (
         "this kind of server")),
     (("Access denied", "password authentication failed", "WRONGPASS", "NOAUTH",
       "invalid username-password", "Authentication required", "AUTH failed",
-      "authentication failed"),
+      "authentication failed", "authorization failed"),
      N_("the server refused the user name or password")),
     (("timed out", "Timeout", "timeout"),
      N_("no answer in time")),

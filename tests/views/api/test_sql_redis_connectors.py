@@ -306,3 +306,49 @@ def test_types_not_offered_say_why(auth_client):
     assert "not available in this version" in response.json["message"]
     password = next(f for f in types["mysql"]["fields"] if f["name"] == "password")
     assert password["kind"] == "secret"
+
+
+INFLUX_SCRIPT = """
+def work():
+    db = DFF.CONN('influx1')
+    db.write_point('cpu', {'usage': 0.5}, tags={'host': 'web-1'}, timestamp=1700000000000000000)
+    db.write_points([{'measurement': 'cpu', 'tags': {'host': 'web-2'},
+                      'fields': {'usage': 0.25, 'tags': 'x'}, 'time': 1700000060000000000}])
+    raw = db.query('SELECT usage FROM cpu WHERE host = $h', {'h': 'web-1'})
+    grouped = db.query2('SELECT usage, tags FROM cpu WHERE usage < ? GROUP BY host', [1],
+                        dict_output=True)
+    both = db.query('SELECT count(usage) FROM cpu; SHOW MEASUREMENTS')
+    return {'raw': raw, 'grouped': grouped, 'both': [len(both), both[1]['series'][0]['values']]}
+"""
+
+
+def test_influxdb_connector_end_to_end(auth_client, influxdb_server):
+    create(auth_client, "influx1", "influxdb", influxdb_server)
+    tested = press_test(auth_client, "influx1")
+    assert tested["ok"] is True and tested["version"].startswith("1.6"), tested
+    assert (
+        auth_client.post(
+            "/api/v1/scripts", json={"id": "ixwork", "title": "I", "code": INFLUX_SCRIPT}
+        ).status_code
+        == 201
+    )
+    body = run(auth_client, "ixwork", "work")
+    assert body["status"] == "success", body["error"]
+    value = body["return_value"]
+    assert value["raw"] == {
+        "statement_id": 0,
+        "series": [{"name": "cpu", "columns": ["time", "usage"],
+                    "values": [["2023-11-14T22:13:20Z", 0.5]]}],
+    }  # fmt: skip
+    assert value["grouped"] == {
+        "series": [
+            [{"time": "2023-11-14T22:13:20Z", "usage": 0.5, "_tags": None,
+              "tags": {"host": "web-1"}}],
+            [{"time": "2023-11-14T22:14:20Z", "usage": 0.25, "_tags": "x",
+              "tags": {"host": "web-2"}}],
+        ]
+    }  # fmt: skip
+    assert value["both"] == [2, [["cpu"]]]
+    create(auth_client, "influxbad", "influxdb", {**influxdb_server, "password": "nope"})
+    failed = press_test(auth_client, "influxbad")
+    assert failed["ok"] is False and "refused the user name or password" in failed["detail"]
