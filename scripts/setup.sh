@@ -89,6 +89,8 @@ if [[ $want_test == 1 ]]; then
   command -v mariadbd >/dev/null || [[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)  # mysql connectors
   command -v memcached >/dev/null || missing+=(memcached)  # memcached connectors
   command -v influxd >/dev/null || missing+=(influxdb)  # influxdb connectors (1.x)
+  command -v mosquitto >/dev/null || [[ -x /usr/sbin/mosquitto ]] || missing+=(mosquitto)  # mqtt connectors
+  command -v mosquitto_sub >/dev/null || missing+=(mosquitto-clients)  # ...and what the test reads with
 fi
 if (( ${#missing[@]} )); then
   if [[ $(id -u) == 0 ]]; then

@@ -278,5 +278,10 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
 
 
 # Real servers the connector and PostgreSQL tests share, each started once per session.
-from tests.db_servers import influxdb_server, memcached_server, mysql_server  # noqa: E402, F401
+from tests.db_servers import (  # noqa: E402, F401
+    influxdb_server,
+    memcached_server,
+    mqtt_server,
+    mysql_server,
+)
 from tests.pg_server import postgres_server, postgres_url  # noqa: E402, F401

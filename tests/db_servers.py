@@ -141,3 +141,43 @@ def influxdb_server() -> Iterator[dict]:
         process.terminate()
         process.wait(20)
         shutil.rmtree(base, ignore_errors=True)
+
+
+MQTT_USER, MQTT_PASSWORD = "funcpad", "mqtt-test-password"
+
+
+@pytest.fixture(scope="session")
+def mqtt_server() -> Iterator[dict]:
+    """Debian's mosquitto on a free 127.0.0.1 port, anonymous access off, one user:
+    ``{host, port, user, password}``."""
+    import socket
+
+    base = Path(tempfile.mkdtemp(prefix="funcpad-mqtt-"))
+    subprocess.run(
+        ["mosquitto_passwd", "-b", "-c", str(base / "passwords"), MQTT_USER, MQTT_PASSWORD],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    port = free_port()
+    (base / "mosquitto.conf").write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous false\n"
+        f"password_file {base}/passwords\npersistence false\nuser root\n"
+    )
+    process = subprocess.Popen(
+        ["mosquitto", "-c", str(base / "mosquitto.conf")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("mosquitto did not start") from None
+            time.sleep(0.05)
+    try:
+        yield {"host": "127.0.0.1", "port": port, "user": MQTT_USER, "password": MQTT_PASSWORD}
+    finally:
+        process.terminate()
+        process.wait(10)
+        shutil.rmtree(base, ignore_errors=True)

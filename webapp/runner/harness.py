@@ -27,6 +27,7 @@ try:  # inside the sandbox the SDK is a top-level package; in the app it lives i
     import framing
     from sdk.conn_influxdb import InfluxDBHelper
     from sdk.conn_memcached import MemcachedHelper
+    from sdk.conn_mqtt import MQTTHelper
     from sdk.conn_redis import RedisHelper
     from sdk.conn_sql import MySQLHelper, PostgreSQLHelper
     from sdk.datakit import DataKit
@@ -37,6 +38,7 @@ except ImportError:  # pragma: no cover - exercised by in-process tests
     from webapp.runner import framing
     from webapp.sdk.conn_influxdb import InfluxDBHelper
     from webapp.sdk.conn_memcached import MemcachedHelper
+    from webapp.sdk.conn_mqtt import MQTTHelper
     from webapp.sdk.conn_redis import RedisHelper
     from webapp.sdk.conn_sql import MySQLHelper, PostgreSQLHelper
     from webapp.sdk.datakit import DataKit
@@ -53,6 +55,7 @@ CONNECTOR_FACTORIES: dict[str, Callable[..., Any]] = {
     "redis": RedisHelper,
     "memcached": MemcachedHelper,
     "influxdb": InfluxDBHelper,
+    "mqtt": MQTTHelper,
 }
 
 MAX_RETURN_BYTES = 1024 * 1024  # the default; a job's "result_limit" overrides it

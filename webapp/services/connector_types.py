@@ -108,6 +108,19 @@ TYPES: dict[str, ConnectorType] = {
             ),
         ),
         ConnectorType(
+            "mqtt",
+            "MQTT",
+            "paho-mqtt",
+            (
+                *_host(1883, "127.0.0.1"),
+                FieldSpec("user", aliases=("username",)),
+                FieldSpec("password", "secret"),
+                FieldSpec("clientId"),
+                FieldSpec("transport", "choice", default="tcp", choices=("tcp", "websockets")),
+                FieldSpec("keepalive", "int", default=60),
+            ),
+        ),
+        ConnectorType(
             "memcached",
             "Memcached",
             "python-memcached",
@@ -141,7 +154,6 @@ TYPES: dict[str, ConnectorType] = {
             )
             for name, title, library in (
                 ("clickhouse", "ClickHouse", "clickhouse-driver"),
-                ("mqtt", "MQTT", "paho-mqtt"),
                 ("prometheus", "Prometheus", "HTTP query API"),
                 ("df_dataway", "DataWay", "HTTP line protocol"),
                 ("guance", "Guance", "OpenAPI + DataWay"),

@@ -352,3 +352,46 @@ def test_influxdb_connector_end_to_end(auth_client, influxdb_server):
     create(auth_client, "influxbad", "influxdb", {**influxdb_server, "password": "nope"})
     failed = press_test(auth_client, "influxbad")
     assert failed["ok"] is False and "refused the user name or password" in failed["detail"]
+
+
+MQTT_SCRIPT = """
+def work():
+    mq = DFF.CONN('mqtt1')
+    mq.publish('funcpad/alerts', {'host': 'web-1', 'free': 0.05}, qos=1)
+    mq.publish('funcpad/alerts', 'second')
+    return 'sent'
+"""
+
+
+def test_mqtt_connector_end_to_end(auth_client, mqtt_server):
+    import subprocess
+
+    create(auth_client, "mqtt1", "mqtt", mqtt_server)
+    tested = press_test(auth_client, "mqtt1")
+    assert tested["ok"] is True and tested["version"] == "MQTT 5", tested
+    assert (
+        auth_client.post(
+            "/api/v1/scripts", json={"id": "mqwork", "title": "Q", "code": MQTT_SCRIPT}
+        ).status_code
+        == 201
+    )
+    listener = subprocess.Popen(
+        ["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(mqtt_server["port"]),
+         "-u", mqtt_server["user"], "-P", mqtt_server["password"], "-t", "funcpad/alerts",
+         "-C", "2", "-W", "20", "-d"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    # -d: it says when the broker confirmed the subscription (line-buffered by stdbuf).
+    while "SUBACK" not in listener.stdout.readline():
+        assert listener.poll() is None, "mosquitto_sub ended before subscribing"
+    body = run(auth_client, "mqwork", "work")
+    assert body["status"] == "success" and body["return_value"] == "sent", body["error"]
+    out = listener.stdout.read()  # the same buffered reader: nothing it read ahead is lost
+    listener.wait(25)
+    messages = [
+        line for line in out.splitlines() if not line.startswith(("Client ", "Subscribed "))
+    ]
+    assert messages == ['{"host": "web-1", "free": 0.05}', "second"]
+    create(auth_client, "mqttbad", "mqtt", {**mqtt_server, "password": "nope"})
+    failed = press_test(auth_client, "mqttbad")
+    assert failed["ok"] is False and "refused" in failed["detail"], failed
