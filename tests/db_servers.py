@@ -4,6 +4,7 @@ Debian's MariaDB (``mariadb-server``). PostgreSQL is in ``pg_server``, Redis in 
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -13,6 +14,20 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
+
+
+def wait_for_port(process: subprocess.Popen, port: int, name: str, seconds: float = 20) -> None:
+    """Return once 127.0.0.1:``port`` accepts connections; raise if ``process`` dies first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start") from None
+            time.sleep(0.05)
+
 
 MYSQL_USER, MYSQL_PASSWORD, MYSQL_DATABASE = "funcpad", "mysql-test-password", "funcpad_test"
 
@@ -68,22 +83,12 @@ def mysql_server() -> Iterator[dict]:
 @pytest.fixture(scope="session")
 def memcached_server() -> Iterator[str]:
     """Debian's memcached on a free 127.0.0.1 port (TCP only): ``"127.0.0.1:<port>"``."""
-    import socket
-
     port = free_port()
     process = subprocess.Popen(
         ["memcached", "-l", "127.0.0.1", "-p", str(port), "-U", "0", "-m", "16", "-u", "root"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("memcached did not start") from None
-            time.sleep(0.05)
+    wait_for_port(process, port, "memcached")
     try:
         yield f"127.0.0.1:{port}"
     finally:
@@ -150,8 +155,6 @@ MQTT_USER, MQTT_PASSWORD = "funcpad", "mqtt-test-password"
 def mqtt_server() -> Iterator[dict]:
     """Debian's mosquitto on a free 127.0.0.1 port, anonymous access off, one user:
     ``{host, port, user, password}``."""
-    import socket
-
     base = Path(tempfile.mkdtemp(prefix="funcpad-mqtt-"))
     subprocess.run(
         ["mosquitto_passwd", "-b", "-c", str(base / "passwords"), MQTT_USER, MQTT_PASSWORD],
@@ -166,15 +169,7 @@ def mqtt_server() -> Iterator[dict]:
         ["mosquitto", "-c", str(base / "mosquitto.conf")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("mosquitto did not start") from None
-            time.sleep(0.05)
+    wait_for_port(process, port, "mosquitto")
     try:
         yield {"host": "127.0.0.1", "port": port, "user": MQTT_USER, "password": MQTT_PASSWORD}
     finally:

@@ -31,7 +31,7 @@ try:  # inside the sandbox the SDK is a top-level package; in the app it lives i
     from sdk.conn_redis import RedisHelper
     from sdk.conn_sql import MySQLHelper, PostgreSQLHelper
     from sdk.datakit import DataKit
-    from sdk.dff import DFFNamespace
+    from sdk.dff import DFFNamespace, close_helpers
     from sdk.dff_errors import host_error
     from sdk.dff_resp import FuncResponse
 except ImportError:  # pragma: no cover - exercised by in-process tests
@@ -42,7 +42,7 @@ except ImportError:  # pragma: no cover - exercised by in-process tests
     from webapp.sdk.conn_redis import RedisHelper
     from webapp.sdk.conn_sql import MySQLHelper, PostgreSQLHelper
     from webapp.sdk.datakit import DataKit
-    from webapp.sdk.dff import DFFNamespace
+    from webapp.sdk.dff import DFFNamespace, close_helpers
     from webapp.sdk.dff_errors import host_error
     from webapp.sdk.dff_resp import FuncResponse
 
@@ -440,6 +440,7 @@ def run_job(
             result["error"] = {"type": "Exception", "message": "", "traceback": "", "line": None}
     finally:
         sys.meta_path.remove(importer)
+        close_helpers()  # also when the script failed before its function ran
         log.close_line()
         sys.stdout, sys.stderr = saved_streams
     result["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)

@@ -59,6 +59,13 @@ def create(auth_client, connector_id, type_, config):
     return response.json
 
 
+def save_script(auth_client, script_id, code):
+    response = auth_client.post(
+        "/api/v1/scripts", json={"id": script_id, "title": script_id, "code": code}
+    )
+    assert response.status_code == 201, response.json
+
+
 def press_test(auth_client, connector_id):
     response = auth_client.post(f"/api/v1/connectors/{connector_id}/test")
     assert response.status_code == 200
@@ -89,13 +96,7 @@ def test_mysql_connector_end_to_end(auth_client, app, data_dir, mysql_server):
     assert tested["ok"] is True, tested
     assert "MariaDB" in tested["version"] and "MariaDB" in tested["detail"]
 
-    code = MYSQL_SCRIPT
-    assert (
-        auth_client.post(
-            "/api/v1/scripts", json={"id": "sqlwork", "title": "S", "code": code}
-        ).status_code
-        == 201
-    )
+    save_script(auth_client, "sqlwork", MYSQL_SCRIPT)
     assert run(auth_client, "sqlwork", "setup")["return_value"] == 2
     body = run(auth_client, "sqlwork", "read")
     assert body["status"] == "success", body["error"]
@@ -199,12 +200,7 @@ def test_postgresql_connector_end_to_end(auth_client, pg_database):
     create(auth_client, "pg1", "postgresql", {**pg_database, "password": "unused"})
     tested = press_test(auth_client, "pg1")
     assert tested["ok"] is True and tested["version"].startswith("PostgreSQL"), tested
-    assert (
-        auth_client.post(
-            "/api/v1/scripts", json={"id": "pgwork", "title": "P", "code": PG_SCRIPT}
-        ).status_code
-        == 201
-    )
+    save_script(auth_client, "pgwork", PG_SCRIPT)
     body = run(auth_client, "pgwork", "work")
     assert body["status"] == "success", body["error"]
     assert body["return_value"] == {
@@ -235,12 +231,7 @@ def test_redis_connector_end_to_end(auth_client, redis_url):
     create(auth_client, "redis1", "redis", config)
     tested = press_test(auth_client, "redis1")
     assert tested["ok"] is True and tested["version"][0].isdigit(), tested
-    assert (
-        auth_client.post(
-            "/api/v1/scripts", json={"id": "rwork", "title": "R", "code": REDIS_SCRIPT}
-        ).status_code
-        == 201
-    )
+    save_script(auth_client, "rwork", REDIS_SCRIPT)
     body = run(auth_client, "rwork", "work")
     assert body["status"] == "success", body["error"]
     assert body["return_value"] == {
@@ -268,12 +259,7 @@ def test_memcached_connector_end_to_end(auth_client, memcached_server):
     create(auth_client, "mc1", "memcached", {"servers": memcached_server})
     tested = press_test(auth_client, "mc1")
     assert tested["ok"] is True and tested["version"][0].isdigit(), tested
-    assert (
-        auth_client.post(
-            "/api/v1/scripts", json={"id": "mcwork", "title": "M", "code": MEMCACHED_SCRIPT}
-        ).status_code
-        == 201
-    )
+    save_script(auth_client, "mcwork", MEMCACHED_SCRIPT)
     body = run(auth_client, "mcwork", "work")
     assert body["status"] == "success", body["error"]
     assert body["return_value"] == {
@@ -326,12 +312,7 @@ def test_influxdb_connector_end_to_end(auth_client, influxdb_server):
     create(auth_client, "influx1", "influxdb", influxdb_server)
     tested = press_test(auth_client, "influx1")
     assert tested["ok"] is True and tested["version"].startswith("1.6"), tested
-    assert (
-        auth_client.post(
-            "/api/v1/scripts", json={"id": "ixwork", "title": "I", "code": INFLUX_SCRIPT}
-        ).status_code
-        == 201
-    )
+    save_script(auth_client, "ixwork", INFLUX_SCRIPT)
     body = run(auth_client, "ixwork", "work")
     assert body["status"] == "success", body["error"]
     value = body["return_value"]
@@ -369,12 +350,7 @@ def test_mqtt_connector_end_to_end(auth_client, mqtt_server):
     create(auth_client, "mqtt1", "mqtt", mqtt_server)
     tested = press_test(auth_client, "mqtt1")
     assert tested["ok"] is True and tested["version"] == "MQTT 5", tested
-    assert (
-        auth_client.post(
-            "/api/v1/scripts", json={"id": "mqwork", "title": "Q", "code": MQTT_SCRIPT}
-        ).status_code
-        == 201
-    )
+    save_script(auth_client, "mqwork", MQTT_SCRIPT)
     listener = subprocess.Popen(
         ["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(mqtt_server["port"]),
          "-u", mqtt_server["user"], "-P", mqtt_server["password"], "-t", "funcpad/alerts",
