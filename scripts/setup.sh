@@ -91,6 +91,8 @@ if [[ $want_test == 1 ]]; then
   command -v influxd >/dev/null || missing+=(influxdb)  # influxdb connectors (1.x)
   command -v mosquitto >/dev/null || [[ -x /usr/sbin/mosquitto ]] || missing+=(mosquitto)  # mqtt connectors
   command -v mosquitto_sub >/dev/null || missing+=(mosquitto-clients)  # ...and what the test reads with
+  command -v clickhouse-server >/dev/null || missing+=(clickhouse-server)  # clickhouse connectors
+  command -v prometheus >/dev/null || missing+=(prometheus)  # prometheus connectors
 fi
 if (( ${#missing[@]} )); then
   if [[ $(id -u) == 0 ]]; then

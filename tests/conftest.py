@@ -279,6 +279,7 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
 
 # Real servers the connector and PostgreSQL tests share, each started once per session.
 from tests.db_servers import (  # noqa: E402, F401
+    clickhouse_server,
     influxdb_server,
     memcached_server,
     mqtt_server,

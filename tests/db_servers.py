@@ -176,3 +176,64 @@ def mqtt_server() -> Iterator[dict]:
         process.terminate()
         process.wait(10)
         shutil.rmtree(base, ignore_errors=True)
+
+
+CLICKHOUSE_USER, CLICKHOUSE_PASSWORD = "funcpad", "clickhouse-test-password"
+
+
+@pytest.fixture(scope="session")
+def clickhouse_server() -> Iterator[dict]:
+    """Debian's clickhouse-server (18.16) on a free 127.0.0.1 port, native protocol only, a
+    user with a password: ``{host, port, user, password, database}``."""
+    base = Path(tempfile.mkdtemp(prefix="funcpad-clickhouse-"))
+    port = free_port()
+    (base / "config.xml").write_text(
+        f"""<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>{base}/server.log</log>
+    <errorlog>{base}/error.log</errorlog><console>0</console></logger>
+  <tcp_port>{port}</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <path>{base}/data/</path>
+  <tmp_path>{base}/tmp/</tmp_path>
+  <user_files_path>{base}/user_files/</user_files_path>
+  <format_schema_path>{base}/format_schemas/</format_schema_path>
+  <mark_cache_size>67108864</mark_cache_size>
+  <uncompressed_cache_size>67108864</uncompressed_cache_size>
+  <users_config>users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+</yandex>
+"""
+    )
+    (base / "users.xml").write_text(
+        f"""<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>500000000</max_memory_usage></default></profiles>
+  <users>
+    <{CLICKHOUSE_USER}><password>{CLICKHOUSE_PASSWORD}</password>
+      <networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota>
+    </{CLICKHOUSE_USER}>
+  </users>
+  <quotas><default></default></quotas>
+</yandex>
+"""
+    )
+    process = subprocess.Popen(
+        ["clickhouse-server", f"--config-file={base}/config.xml"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    wait_for_port(process, port, "clickhouse-server", seconds=40)
+    try:
+        yield {
+            "host": "127.0.0.1",
+            "port": port,
+            "user": CLICKHOUSE_USER,
+            "password": CLICKHOUSE_PASSWORD,
+            "database": "default",
+        }
+    finally:
+        process.terminate()
+        process.wait(30)
+        shutil.rmtree(base, ignore_errors=True)

@@ -29,7 +29,7 @@ try:  # inside the sandbox the SDK is a top-level package; in the app it lives i
     from sdk.conn_memcached import MemcachedHelper
     from sdk.conn_mqtt import MQTTHelper
     from sdk.conn_redis import RedisHelper
-    from sdk.conn_sql import MySQLHelper, PostgreSQLHelper
+    from sdk.conn_sql import ClickHouseHelper, MySQLHelper, PostgreSQLHelper
     from sdk.datakit import DataKit
     from sdk.dff import DFFNamespace, close_helpers
     from sdk.dff_errors import host_error
@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover - exercised by in-process tests
     from webapp.sdk.conn_memcached import MemcachedHelper
     from webapp.sdk.conn_mqtt import MQTTHelper
     from webapp.sdk.conn_redis import RedisHelper
-    from webapp.sdk.conn_sql import MySQLHelper, PostgreSQLHelper
+    from webapp.sdk.conn_sql import ClickHouseHelper, MySQLHelper, PostgreSQLHelper
     from webapp.sdk.datakit import DataKit
     from webapp.sdk.dff import DFFNamespace, close_helpers
     from webapp.sdk.dff_errors import host_error
@@ -56,6 +56,7 @@ CONNECTOR_FACTORIES: dict[str, Callable[..., Any]] = {
     "memcached": MemcachedHelper,
     "influxdb": InfluxDBHelper,
     "mqtt": MQTTHelper,
+    "clickhouse": ClickHouseHelper,
 }
 
 MAX_RETURN_BYTES = 1024 * 1024  # the default; a job's "result_limit" overrides it

@@ -121,6 +121,17 @@ TYPES: dict[str, ConnectorType] = {
             ),
         ),
         ConnectorType(
+            "clickhouse",
+            "ClickHouse",
+            "clickhouse-driver",
+            (
+                *_host(9000, "127.0.0.1"),
+                FieldSpec("user", default="default", aliases=("username",)),
+                FieldSpec("password", "secret"),
+                FieldSpec("database", default="default"),
+            ),
+        ),
+        ConnectorType(
             "memcached",
             "Memcached",
             "python-memcached",
@@ -153,7 +164,6 @@ TYPES: dict[str, ConnectorType] = {
                 why_not=N_("Not yet in this version: its helper is being built."),
             )
             for name, title, library in (
-                ("clickhouse", "ClickHouse", "clickhouse-driver"),
                 ("prometheus", "Prometheus", "HTTP query API"),
                 ("df_dataway", "DataWay", "HTTP line protocol"),
                 ("guance", "Guance", "OpenAPI + DataWay"),

@@ -348,7 +348,7 @@ _FAILURES = (
      N_("the network is unreachable from the sandbox (is the address allowed?)")),
     (("Connection refused", "Errno 111", "(111)", "Error 111"),
      N_("connection refused: nothing listens on that port")),
-    (("to database", "Unknown database", "does not exist"),
+    (("to database", "Unknown database", "does not exist", "Code: 81."),
      N_("the database does not exist, or this user may not use it")),
     # Through the sandbox's port forwarding a closed port is a connection closed at once.
     (("Lost connection to MySQL server", "Connection reset", "closed the connection",
@@ -357,7 +357,8 @@ _FAILURES = (
         "this kind of server")),
     (("Access denied", "password authentication failed", "WRONGPASS", "NOAUTH",
       "invalid username-password", "Authentication required", "AUTH failed",
-      "authentication failed", "authorization failed"),
+      "authentication failed", "Authentication failed", "authorization failed",
+      "Wrong password", "Unknown user"),
      N_("the server refused the user name or password")),
     (("timed out", "Timeout", "timeout"),
      N_("no answer in time")),

@@ -1,0 +1,65 @@
+"""clickhouse, prometheus, df_dataway and dff_sidecar connectors against real servers on
+127.0.0.1: made through the API, Test pressed, then a DFF-style script in a real sandbox run."""
+
+from __future__ import annotations
+
+from tests.views.api.test_sql_redis_connectors import create, press_test, run, save_script
+
+CLICKHOUSE_SCRIPT = """
+import datetime
+
+def work():
+    ch = DFF.CONN('ch1')
+    ch.non_query('DROP TABLE IF EXISTS hits')
+    ch.non_query('CREATE TABLE hits (ts DateTime, host String, n UInt32) '
+                 'ENGINE = MergeTree ORDER BY ts')
+    inserted = ch.non_query('INSERT INTO hits (ts, host, n) VALUES ?',
+                            [[[1700000000, 'web-1', 3],
+                              [datetime.datetime(2023, 11, 14, 22, 14, 20), "it's \\\\ x", 5]]])
+    rows = ch.query('SELECT host, n, toUnixTimestamp(ts) AS t FROM hits WHERE n >= ? '
+                    'ORDER BY ts', [1])
+    quoted = ch.query('SELECT count() AS c FROM hits WHERE host = ?', ["it's \\\\ x"])
+    try:
+        ch.start_trans()
+        trans = 'allowed'
+    except NotImplementedError as e:
+        trans = str(e)
+    try:
+        ch.non_query('INSERT INTO hits (ts, host, n) VALUES ?', [[['not a time', 'x', 1]]])
+        typed = 'allowed'
+    except TypeError as e:
+        typed = str(e)
+    return {'inserted': inserted, 'rows': rows, 'quoted': quoted, 'tables': ch.tables(),
+            'trans': trans, 'typed': typed, 'same_helper': DFF.CONN('ch1') is ch}
+
+def missing():
+    DFF.CONN('ch1').query('SELECT * FROM no_such_table')
+"""
+
+
+def test_clickhouse_connector_end_to_end(auth_client, clickhouse_server):
+    create(auth_client, "ch1", "clickhouse", clickhouse_server)
+    tested = press_test(auth_client, "ch1")
+    assert tested["ok"] is True and tested["version"].startswith("18.16"), tested
+    save_script(auth_client, "chwork", CLICKHOUSE_SCRIPT)
+    body = run(auth_client, "chwork", "work")
+    assert body["status"] == "success", body["error"]
+    value = body["return_value"]
+    assert value["inserted"] == 2
+    assert value["rows"] == [
+        {"host": "web-1", "n": 3, "t": 1700000000},
+        {"host": "it's \\ x", "n": 5, "t": 1700000060},
+    ]
+    assert value["quoted"] == [{"c": 1}] and value["tables"] == ["hits"]
+    assert "no transactions" in value["trans"] and "DateTime" in value["typed"]
+    assert value["same_helper"] is True
+    failed_run = run(auth_client, "chwork", "missing")
+    assert failed_run["status"] == "failure"
+    message = failed_run["error"]["message"]
+    assert "no_such_table doesn't exist" in message and "Stack trace" not in message
+    create(auth_client, "chbad", "clickhouse", {**clickhouse_server, "password": "nope"})
+    failed = press_test(auth_client, "chbad")
+    assert failed["ok"] is False and "refused the user name or password" in failed["detail"]
+    create(auth_client, "chnodb", "clickhouse", {**clickhouse_server, "database": "nope"})
+    failed = press_test(auth_client, "chnodb")
+    assert failed["ok"] is False and "database does not exist" in failed["detail"], failed
