@@ -284,5 +284,6 @@ from tests.db_servers import (  # noqa: E402, F401
     memcached_server,
     mqtt_server,
     mysql_server,
+    prometheus_server,
 )
 from tests.pg_server import postgres_server, postgres_url  # noqa: E402, F401

@@ -237,3 +237,58 @@ def clickhouse_server() -> Iterator[dict]:
         process.terminate()
         process.wait(30)
         shutil.rmtree(base, ignore_errors=True)
+
+
+PROMETHEUS_USER, PROMETHEUS_PASSWORD = "funcpad", "prometheus-test-password"
+
+
+@pytest.fixture(scope="session")
+def prometheus_server() -> Iterator[dict]:
+    """Debian's prometheus on a free 127.0.0.1 port scraping itself every second, behind basic
+    auth; returns once it holds a sample of ``up``: ``{host, port, user, password}``."""
+    import warnings
+
+    import requests
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt  # bcrypt, as prometheus's web config wants (libxcrypt has it)
+
+        hashed = crypt.crypt(PROMETHEUS_PASSWORD, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))
+    base = Path(tempfile.mkdtemp(prefix="funcpad-prometheus-"))
+    port = free_port()
+    (base / "web.yml").write_text(f"basic_auth_users:\n  {PROMETHEUS_USER}: '{hashed}'\n")
+    (base / "prometheus.yml").write_text(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        "scrape_configs:\n  - job_name: self\n"
+        f"    basic_auth: {{username: {PROMETHEUS_USER}, password: {PROMETHEUS_PASSWORD}}}\n"
+        f"    static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n"
+    )
+    process = subprocess.Popen(
+        ["prometheus", f"--config.file={base}/prometheus.yml", f"--web.config.file={base}/web.yml",
+         f"--web.listen-address=127.0.0.1:{port}", f"--storage.tsdb.path={base}/data"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    wait_for_port(process, port, "prometheus")
+    auth = (PROMETHEUS_USER, PROMETHEUS_PASSWORD)
+    deadline = time.monotonic() + 30
+    while True:
+        answer = requests.get(
+            f"http://127.0.0.1:{port}/api/v1/query", params={"query": "up"}, auth=auth, timeout=5
+        )
+        if answer.ok and answer.json()["data"]["result"]:
+            break
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"prometheus holds no sample: {answer.status_code} {answer.text}")
+        time.sleep(0.2)
+    try:
+        yield {
+            "host": "127.0.0.1",
+            "port": port,
+            "user": PROMETHEUS_USER,
+            "password": PROMETHEUS_PASSWORD,
+        }
+    finally:
+        process.terminate()
+        process.wait(20)
+        shutil.rmtree(base, ignore_errors=True)

@@ -28,6 +28,7 @@ try:  # inside the sandbox the SDK is a top-level package; in the app it lives i
     from sdk.conn_influxdb import InfluxDBHelper
     from sdk.conn_memcached import MemcachedHelper
     from sdk.conn_mqtt import MQTTHelper
+    from sdk.conn_prometheus import PrometheusHelper
     from sdk.conn_redis import RedisHelper
     from sdk.conn_sql import ClickHouseHelper, MySQLHelper, PostgreSQLHelper
     from sdk.datakit import DataKit
@@ -39,6 +40,7 @@ except ImportError:  # pragma: no cover - exercised by in-process tests
     from webapp.sdk.conn_influxdb import InfluxDBHelper
     from webapp.sdk.conn_memcached import MemcachedHelper
     from webapp.sdk.conn_mqtt import MQTTHelper
+    from webapp.sdk.conn_prometheus import PrometheusHelper
     from webapp.sdk.conn_redis import RedisHelper
     from webapp.sdk.conn_sql import ClickHouseHelper, MySQLHelper, PostgreSQLHelper
     from webapp.sdk.datakit import DataKit
@@ -57,6 +59,7 @@ CONNECTOR_FACTORIES: dict[str, Callable[..., Any]] = {
     "influxdb": InfluxDBHelper,
     "mqtt": MQTTHelper,
     "clickhouse": ClickHouseHelper,
+    "prometheus": PrometheusHelper,
 }
 
 MAX_RETURN_BYTES = 1024 * 1024  # the default; a job's "result_limit" overrides it

@@ -132,6 +132,17 @@ TYPES: dict[str, ConnectorType] = {
             ),
         ),
         ConnectorType(
+            "prometheus",
+            "Prometheus",
+            "HTTP query API",
+            (
+                *_host(9090, "127.0.0.1"),
+                FieldSpec("protocol", "choice", default="http", choices=("http", "https")),
+                FieldSpec("user", aliases=("username",)),
+                FieldSpec("password", "secret"),
+            ),
+        ),
+        ConnectorType(
             "memcached",
             "Memcached",
             "python-memcached",
@@ -164,7 +175,6 @@ TYPES: dict[str, ConnectorType] = {
                 why_not=N_("Not yet in this version: its helper is being built."),
             )
             for name, title, library in (
-                ("prometheus", "Prometheus", "HTTP query API"),
                 ("df_dataway", "DataWay", "HTTP line protocol"),
                 ("guance", "Guance", "OpenAPI + DataWay"),
                 ("dff_sidecar", "DataFlux Func Sidecar", "HTTP, HMAC-signed"),

@@ -358,7 +358,7 @@ _FAILURES = (
     (("Access denied", "password authentication failed", "WRONGPASS", "NOAUTH",
       "invalid username-password", "Authentication required", "AUTH failed",
       "authentication failed", "Authentication failed", "authorization failed",
-      "Wrong password", "Unknown user"),
+      "Wrong password", "Unknown user", "(401, 'Unauthorized"),
      N_("the server refused the user name or password")),
     (("timed out", "Timeout", "timeout"),
      N_("no answer in time")),

@@ -63,3 +63,49 @@ def test_clickhouse_connector_end_to_end(auth_client, clickhouse_server):
     create(auth_client, "chnodb", "clickhouse", {**clickhouse_server, "database": "nope"})
     failed = press_test(auth_client, "chnodb")
     assert failed["ok"] is False and "database does not exist" in failed["detail"], failed
+
+
+PROMETHEUS_SCRIPT = """
+import time
+
+def work():
+    prom = DFF.CONN('prom1')
+    instant = prom.query('GET /api/v1/query', query={'query': 'up{job="self"}'})
+    now = time.time()
+    # start after end, in milliseconds: the helper puts them in order, as ISO times
+    ranged = prom.query('GET', '/api/v1/query_range',
+                        query={'query': 'up', 'start': now * 1000, 'end': now - 30, 'step': '5s'})
+    posted = prom.query('POST /api/v1/query', body={'query': 'count(up)'})
+    labels = prom.query('GET /api/v1/label/job/values')
+    try:
+        prom.query('GET /api/v1/query', query={'query': 'up{'})
+        bad = 'allowed'
+    except Exception as e:
+        bad = list(e.args)
+    return {
+        'instant': [[r['metric']['job'], r['value'][1]] for r in instant['data']['result']],
+        'ranged': [len(r['values']) >= 1 for r in ranged['data']['result']],
+        'posted': posted['data']['result'][0]['value'][1],
+        'labels': labels['data'],
+        'bad': [bad[0], 'parse error' in bad[1]],
+    }
+"""
+
+
+def test_prometheus_connector_end_to_end(auth_client, prometheus_server):
+    create(auth_client, "prom1", "prometheus", prometheus_server)
+    tested = press_test(auth_client, "prom1")
+    assert tested["ok"] is True and tested["version"].startswith("2.42"), tested
+    save_script(auth_client, "promwork", PROMETHEUS_SCRIPT)
+    body = run(auth_client, "promwork", "work")
+    assert body["status"] == "success", body["error"]
+    assert body["return_value"] == {
+        "instant": [["self", "1"]],
+        "ranged": [True],
+        "posted": "1",
+        "labels": ["self"],
+        "bad": [400, True],
+    }
+    create(auth_client, "prombad", "prometheus", {**prometheus_server, "password": "nope"})
+    failed = press_test(auth_client, "prombad")
+    assert failed["ok"] is False and "refused the user name or password" in failed["detail"]
