@@ -21,6 +21,7 @@ EXPECTED_TABLES = {
     "login_attempts",
     "user_sessions",
     "script_sets",
+    "package_jobs",
     "func_store",
     "func_cache",
     "func_apis",
@@ -41,7 +42,7 @@ def test_fresh_start_migrates_to_head(tmp_path):
     with app.app_context():
         assert set(inspect(db.engine).get_table_names()) == EXPECTED_TABLES
         version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == "0012_connector_secrets"
+        assert version == "0013_packages"
 
 
 def test_sqlite_pragmas(app_ctx):

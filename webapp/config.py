@@ -102,6 +102,23 @@ def parse_sandbox_packages(raw: str | None) -> str | None:
     return next((p for p in DEFAULT_SANDBOX_PACKAGES if Path(p).is_dir()), None)
 
 
+def parse_user_packages(raw: str | None, data_dir: Path) -> str | None:
+    """The Packages page's folder: FUNCPAD_USER_PACKAGES, else ``<data dir>/packages``; ``off``
+    turns the page's installs off."""
+    value = (raw or "").strip()
+    if value.lower() == "off":
+        return None
+    return str(Path(value).resolve()) if value else str(data_dir / "packages")
+
+
+def data_dir_mode(data_dir: Path, user_packages: str | None, is_root: bool) -> int:
+    """0700, or 0711 when the app is root and the Packages folder is inside: pip and the jobs
+    run as other uids that must reach it (every file here is 0600 and every folder 0700 but
+    that one, so passing through reads nothing else)."""
+    inside = user_packages is not None and Path(user_packages).parent == data_dir
+    return 0o711 if is_root and inside else 0o700
+
+
 def parse_redis_url(raw: str | None) -> str | None:
     value = (raw or "").strip()
     if not value:
@@ -155,7 +172,9 @@ def load_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
     env = dict(environ)
     data_dir = Path(env.get("FUNCPAD_DATA_DIR") or "instance").resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(data_dir, 0o700)  # the database and secret key live here
+    user_packages = parse_user_packages(env.get("FUNCPAD_USER_PACKAGES"), data_dir)
+    # The database and secret keys live here.
+    os.chmod(data_dir, data_dir_mode(data_dir, user_packages, os.geteuid() == 0))
 
     database_url = (env.get("FUNCPAD_DATABASE_URL") or "").strip()
     if not database_url:
@@ -246,6 +265,7 @@ def load_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
         # A Redis for DFF.CACHE (redis://[:password@]host:port/db); the database when unset.
         "FUNCPAD_REDIS_URL": parse_redis_url(env.get("FUNCPAD_REDIS_URL")),
         "FUNCPAD_SANDBOX_PACKAGES": parse_sandbox_packages(env.get("FUNCPAD_SANDBOX_PACKAGES")),
+        "FUNCPAD_USER_PACKAGES": user_packages,
         "FUNCPAD_CACHE_KEY_PREFIX": (env.get("FUNCPAD_CACHE_KEY_PREFIX") or "").strip()
         or "Funcpad-worker#funcCache",
         "SQLALCHEMY_DATABASE_URI": database_url,

@@ -9,6 +9,7 @@ once; on PostgreSQL ``migrations/env.py`` also takes an advisory lock for hosts 
 from __future__ import annotations
 
 import fcntl
+import os
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,7 +41,8 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
 @contextmanager
 def startup_lock(data_dir: str):
     """Serialise start-up work (migrations, bootstrap admin) between processes on this host."""
-    with open(Path(data_dir) / "startup.lock", "w") as handle:
+    path = Path(data_dir) / "startup.lock"
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

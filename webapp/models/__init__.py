@@ -6,6 +6,7 @@ from webapp.models.env_vars import EnvVar
 from webapp.models.func_apis import FuncApi
 from webapp.models.func_store import FuncCacheEntry, FuncStoreEntry
 from webapp.models.funcs import Func
+from webapp.models.packages import PackageJob
 from webapp.models.scripts import Script, ScriptRevision, ScriptSet
 from webapp.models.task_records import TaskRecord
 from webapp.models.users import ApiToken, LoginAttempt, User, UserSession
@@ -20,6 +21,7 @@ __all__ = [
     "FuncCacheEntry",
     "FuncStoreEntry",
     "LoginAttempt",
+    "PackageJob",
     "SchedulerLease",
     "SchedulerSetting",
     "Script",

@@ -20,6 +20,8 @@ class ScriptSet(db.Model):
     id: Mapped[str] = mapped_column(String(60), primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # DataFlux Func's requirements text (from an import): installable from the set's page.
+    requirements: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -345,6 +345,10 @@ def main() -> None:
         # DataFlux Func's package set, ahead of the system's (its pinned versions win), behind
         # the runtime itself; nothing of it is imported here beyond what preload() imports.
         sys.path.insert(1, config["packages"])
+    if config.get("user_packages"):
+        # What the Packages page installed: last, so the runtime's own packages win (as in
+        # DataFlux Func). The folder is read each import, so a new package needs no restart.
+        sys.path.append(config["user_packages"])
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     Zygote(config).serve()
 

@@ -21,6 +21,7 @@ rather than run scripts as root with full access, unless ``FUNCPAD_SANDBOX_INSEC
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -43,6 +44,7 @@ CHILD_SIDE_FILES = ("forkserver.py", "harness.py", "framing.py", "confine.py", "
 SLOT_TMP_BYTES = 1024 * 1024  # the zygote's own /tmp; each job mounts its own over it
 RUNTIME_MOUNT = "/funcpad"
 PACKAGES_MOUNT = "/funcpad-packages"  # the script packages (sandbox-requirements.txt), read-only
+USER_PACKAGES_MOUNT = "/funcpad-user-packages"  # what the Packages page installed, read-only
 DEBIAN_PYTHON = "/usr/bin/python3"
 
 
@@ -62,6 +64,7 @@ class SandboxConfig:
     tmp_inodes: int = 16384
     result_bytes: int = 1024 * 1024
     packages_dir: str | None = None  # DataFlux Func's package set for scripts (None: none)
+    user_packages_dir: str | None = None  # the Packages page's folder, after the above
 
 
 @dataclass
@@ -111,6 +114,24 @@ def prepare_runtime(root: Path | None = None) -> Path:
     return base
 
 
+def reachable_by(path: str | None, uid: int) -> bool:
+    """Whether ``uid`` can pass through every folder down to ``path`` and read it (bubblewrap
+    binds as the slot's uid, so a folder under a 0700 parent cannot be bound)."""
+    if not path or not os.path.isdir(path):
+        return False
+    if uid == os.geteuid() and uid != 0:
+        return True
+    target = Path(path).resolve()
+    for folder in [*reversed(target.parents), target]:
+        info = folder.stat()
+        needed = 0o005 if folder == target else 0o001
+        if info.st_uid == uid:
+            needed <<= 6
+        if info.st_mode & needed != needed:
+            return False
+    return True
+
+
 def drop_privileges(uid: int) -> Callable[[], None]:
     """A ``preexec_fn`` that becomes ``uid`` for good (no supplementary groups)."""
 
@@ -128,12 +149,15 @@ def bwrap_command(
     net: str = "none",
     inner_uid: int | None = None,
     packages_dir: str | None = None,
+    user_packages_dir: str | None = None,
+    extra: tuple[str, ...] = (),
 ) -> list[str]:
     """bubblewrap arguments: read-only system, private /tmp and /proc, only the runtime bound.
 
     ``net``: "host" and "internet" (already inside pasta's namespace) share the network
     namespace bwrap starts in; "none" gets one with loopback only. ``inner_uid``: the uid
-    inside, when bwrap starts as the root of pasta's user namespace.
+    inside, when bwrap starts as the root of pasta's user namespace. ``extra``: more bwrap
+    arguments (the package installer's writable folders), placed after the standard binds.
     """
     command = [
         shutil.which("bwrap") or "bwrap",
@@ -210,6 +234,9 @@ def bwrap_command(
                 command += ["--ro-bind", extra, extra]
     if packages_dir and os.path.isdir(packages_dir):
         command += ["--ro-bind", packages_dir, PACKAGES_MOUNT]
+    if user_packages_dir and os.path.isdir(user_packages_dir):
+        command += ["--ro-bind", user_packages_dir, USER_PACKAGES_MOUNT]
+    command += list(extra)
     # The sandbox's own root (where /etc and /funcpad are created) is read-only too; only
     # /tmp (a private tmpfs) is writable.
     command += [
@@ -241,10 +268,25 @@ class Sandbox:
     """Detects the layers once and builds fork-server launch plans per slot."""
 
     def __init__(self, config: SandboxConfig, runtime_dir: Path | None = None) -> None:
-        self.config = config
-        self.runtime_dir = prepare_runtime(runtime_dir)
         self.is_root = os.geteuid() == 0
         self.layers = SandboxLayers()
+        folder = config.user_packages_dir
+        if folder and not reachable_by(folder, config.uid_base if self.is_root else os.getuid()):
+            # Runs still work, without the installed packages: said on the Sandbox page.
+            self.layers.warnings.append(
+                Msg(
+                    N_(
+                        "the Packages folder %(folder)s is not reachable by the jobs' uids (a "
+                        "parent folder is closed to other users): installed packages are not "
+                        "importable"
+                    ),
+                    folder=folder,
+                )
+            )
+            log.warning("user packages folder %s is unreachable by the jobs' uids", folder)
+            config = dataclasses.replace(config, user_packages_dir=None)
+        self.config = config
+        self.runtime_dir = prepare_runtime(runtime_dir)
         self._detect()
 
     # --- detection ------------------------------------------------------------------------
@@ -440,7 +482,13 @@ class Sandbox:
             log.warning("sandbox network: %s", layers.network_detail)
 
     def internet_argv(
-        self, pasta: str, plan: network.NetworkPlan, python: str, tail: list[str], uid: int
+        self,
+        pasta: str,
+        plan: network.NetworkPlan,
+        python: str,
+        tail: list[str],
+        uid: int,
+        extra: tuple[str, ...] = (),
     ) -> list[str]:
         """pasta → netsetup (as root of pasta's user namespace) → bwrap, inside as ``uid``."""
         return [
@@ -449,7 +497,15 @@ class Sandbox:
             "-I",
             str(self.runtime_dir / "netsetup.py"),
             plan.netsetup_json(),
-            *bwrap_command(python, self.runtime_dir, "internet", uid, self.config.packages_dir),
+            *bwrap_command(
+                python,
+                self.runtime_dir,
+                "internet",
+                uid,
+                self.config.packages_dir,
+                self.config.user_packages_dir,
+                extra,
+            ),
             python,
             "-I",
             *tail,
@@ -481,6 +537,11 @@ class Sandbox:
             "packages": (PACKAGES_MOUNT if layers.bubblewrap else config.packages_dir)
             if config.packages_dir and os.path.isdir(config.packages_dir)
             else None,
+            "user_packages": (
+                USER_PACKAGES_MOUNT if layers.bubblewrap else config.user_packages_dir
+            )
+            if config.user_packages_dir and os.path.isdir(config.user_packages_dir)
+            else None,
         }
         plan = network.plan_for(layers.network, endpoints)
         tail = [f"{RUNTIME_MOUNT}/forkserver.py", json.dumps(server_config)]
@@ -495,6 +556,7 @@ class Sandbox:
                     self.runtime_dir,
                     layers.network,
                     packages_dir=config.packages_dir,
+                    user_packages_dir=config.user_packages_dir,
                 ),
                 layers.interpreter,
                 "-I",

@@ -7,9 +7,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from flask import Flask, current_app
 
+from webapp.runner import installer
 from webapp.runner.network import Endpoint
 from webapp.runner.pool import RunnerPool
 from webapp.runner.sandbox import Sandbox, SandboxConfig
@@ -34,6 +36,7 @@ def sandbox_config(app: Flask) -> SandboxConfig:
         tmp_inodes=app.config["FUNCPAD_SANDBOX_TMP_FILES"],
         result_bytes=app.config["FUNCPAD_RUN_RESULT_MAX_KB"] * 1024,
         packages_dir=app.config["FUNCPAD_SANDBOX_PACKAGES"],
+        user_packages_dir=app.config.get("FUNCPAD_USER_PACKAGES"),
     )
 
 
@@ -84,6 +87,8 @@ def init_app(app: Flask) -> None:
     """Remember the sandbox settings; with warm-up on, detect layers and start a slot now."""
     config = sandbox_config(app)
     app.extensions["funcpad.sandbox_config"] = config
+    if config.user_packages_dir:
+        installer.prepare_folder(Path(config.user_packages_dir), config)
     if app.config["FUNCPAD_RUNNER_WARMUP"]:
 
         def warm() -> None:

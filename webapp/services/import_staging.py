@@ -26,7 +26,8 @@ RESTORE_NAME = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[a-f0-9]{8}\.zip$")
 
 def stage(data_dir: Path, bundle: Bundle, now: datetime) -> str:
     folder = data_dir / "imports"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    folder.chmod(0o700)
     for old in folder.glob("*.json"):  # forget what expired long ago
         if now.timestamp() - old.stat().st_mtime > STAGED_MINUTES * 60 * 4:
             old.unlink(missing_ok=True)
@@ -70,7 +71,8 @@ def take(data_dir: Path, confirm_id: object, now: datetime) -> Bundle:
 
 def save_restore_point(data_dir: Path, content: bytes, now: datetime) -> str:
     folder = data_dir / "restore-points"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    folder.chmod(0o700)
     name = f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(4)}.zip"
     path = folder / name
     path.write_bytes(content)

@@ -147,7 +147,7 @@ def export_meta(
                 "id": script_set.id,
                 "title": script_set.title,
                 "description": script_set.description or "",
-                "requirements": "",
+                "requirements": script_set.requirements or "",
                 "origin": "user",
                 "originId": username,
                 "originMD5": None,
@@ -524,6 +524,7 @@ def apply(
             script_set.description = entry["description"]
             script_set.updated_at = now
             result.replaced += 1
+        script_set.requirements = str(entry.get("requirements") or "")[:20_000]
         imported = {s["id"] for s in entry["scripts"]}
         for existing in session.scalars(select(Script).where(Script.set_id == set_id)).all():
             if existing.id not in imported:

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Func, Script, ScriptRevision, ScriptSet
+from webapp.services import packages
 from webapp.services.errors import N_, NotFound, ServiceError
 
 SET_ID_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,59}$")
@@ -124,12 +125,19 @@ def update_set(
     *,
     title: object = None,
     description: object = None,
+    requirements: object = None,
     now: datetime,
 ) -> ScriptSet:
+    """Change what is given; ``requirements`` (DataFlux Func's text) must parse, or be empty."""
     if title is not None:
         script_set.title = _title(title, script_set.id)
     if description is not None:
         script_set.description = _description(description)
+    if requirements is not None:
+        text = requirements if isinstance(requirements, str) else None
+        if text is None or text.strip():
+            packages.parse_requested(text, "requirements")  # 400 naming the field
+        script_set.requirements = text
     script_set.updated_at = now
     session.flush()
     return script_set

@@ -11,6 +11,7 @@ from webapp.views.api import (  # noqa: E402,F401  (routes register on import)
     examples,
     func_apis,
     openapi,
+    packages,
     points,
     runs,
     script_sets,

@@ -19,6 +19,13 @@ SET = {"set_id": fields.ScriptSetId}
 class ScriptSetChange(Body):
     title: fields.Title | None = None
     description: fields.Description | None = None
+    requirements: (
+        fields.text(
+            20_000,
+            N_("Packages the set needs, one per line (DataFlux Func's requirements text)."),
+        )
+        | None
+    ) = None
 
 
 class NewScriptSet(ScriptSetChange):
@@ -30,6 +37,7 @@ def _set_json(script_set, count: int | None = None) -> dict:
         "id": script_set.id,
         "title": script_set.title,
         "description": script_set.description,
+        "requirements": script_set.requirements or "",
         "scripts": count,
         "updated_at": script_set.updated_at.isoformat(),
     }
@@ -65,7 +73,7 @@ def create_script_set(body: NewScriptSet):
 
 @api.patch("/script-sets/<set_id>")
 @operation(
-    N_("Change a script set's title or description"),
+    N_("Change a script set's title, description or requirements"),
     tag=TAG,
     path=SET,
     body=ScriptSetChange,
@@ -74,7 +82,12 @@ def create_script_set(body: NewScriptSet):
 def update_script_set(set_id: str, body: ScriptSetChange):
     script_set = service.get_set(db.session, set_id)
     service.update_set(
-        db.session, script_set, title=body.title, description=body.description, now=utcnow()
+        db.session,
+        script_set,
+        title=body.title,
+        description=body.description,
+        requirements=body.requirements,
+        now=utcnow(),
     )
     db.session.commit()
     return jsonify(_set_json(script_set))

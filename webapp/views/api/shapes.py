@@ -35,6 +35,7 @@ class ScriptSet(Shape):
     id: str
     title: str
     description: str
+    requirements: str = Field(description=N_("Packages the set needs, one per line."))
     scripts: int | None = Field(description=N_("How many scripts it holds."))
     updated_at: datetime
 
@@ -371,3 +372,34 @@ class LogEntry(Shape):
 class LogPage(Shape):
     logs: list[LogEntry]
     next_before_id: int | None
+
+
+# --- packages ----------------------------------------------------------------------------------
+
+
+class Package(Shape):
+    name: str
+    version: str
+
+
+class PackageJob(Shape):
+    id: str
+    action: Literal["install", "uninstall"]
+    requested: list[str]
+    status: Literal["running", "success", "failure"]
+    summary: str = Field(description=N_("How it ended, in a line (empty while it runs)."))
+    started_by: str | None
+    started_at: str = Field(description=N_("ISO 8601, UTC."))
+    finished_at: str | None
+    output: str = Field(description=N_("pip's output from the offset asked for."))
+    output_length: int = Field(description=N_("All output so far: the next offset to ask for."))
+
+
+class Packages(Shape):
+    folder: str | None = Field(description=N_("Where installed packages go (None: turned off)."))
+    installed: list[Package]
+    runtime: list[Package] = Field(
+        description=N_("The sandbox runtime's own packages: they win on a conflict.")
+    )
+    running_job: str | None
+    recent_jobs: list[PackageJob]
