@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
         formatting,
         func_api_pages,
         health,
+        package_pages,
         i18n_pages,
         pages,
         script_docs_pages,
@@ -42,6 +43,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(settings.bp)
     app.register_blueprint(env_pages.bp)
     app.register_blueprint(connector_pages.bp)
+    app.register_blueprint(package_pages.bp)
     app.register_blueprint(explorer_pages.bp)
     app.register_blueprint(task_pages.bp)
     app.register_blueprint(crontab_pages.bp)

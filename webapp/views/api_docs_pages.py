@@ -21,6 +21,7 @@ TAG_TITLES = {
     "sync and async APIs": lazy_gettext("Sync and Async APIs"),
     "connectors": lazy_gettext("Connectors"),
     "env vars": lazy_gettext("Env variables"),
+    "packages": lazy_gettext("Packages"),
     "metrics and logs": lazy_gettext("Metrics and logs"),
     "meta": lazy_gettext("This document"),
 }

@@ -137,9 +137,11 @@ def _responses(op: Operation, method: str, refs: dict) -> dict[str, Any]:
 _STATUS = {
     200: N_("OK"),
     201: N_("Created"),
+    202: N_("Accepted: started, follow it by its id."),
     204: N_("No content"),
     400: N_("Bad input: the field at fault is named in `field`."),
     401: N_("Not logged in, or the API token is missing, invalid or revoked."),
+    403: N_("Not allowed for this user (administrators only)."),
     404: N_("No such object."),
     409: N_("Conflict with the current state (exists, changed meanwhile, not running)."),
     413: N_("The request body or a field in it is too large."),

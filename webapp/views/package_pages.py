@@ -1,0 +1,38 @@
+"""The Packages page: DataFlux Func's PIP tool. The page reads and acts through /api/v1/packages
+(static/js/packages.js); this view renders the first state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, current_app, render_template
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import ScriptSet
+from webapp.runner import packages as runtime_packages
+from webapp.services import packages as service
+
+bp = Blueprint("package_pages", __name__, url_prefix="/packages")
+
+
+@bp.get("")
+def index():
+    folder = current_app.config.get("FUNCPAD_USER_PACKAGES")
+    running = service.running_job(db.session)
+    db.session.commit()
+    sets = db.session.scalars(
+        select(ScriptSet).where(ScriptSet.requirements != "").order_by(ScriptSet.id)
+    ).all()
+    return render_template(
+        "packages.html",
+        folder=folder,
+        installed=service.listing(Path(folder)) if folder else [],
+        runtime=runtime_packages.installed(current_app.config["FUNCPAD_SANDBOX_PACKAGES"]),
+        running=service.job_view(running) if running else None,
+        recent=[service.job_view(j, offset=10**9) for j in service.recent_jobs(db.session)],
+        sets=[s for s in sets if (s.requirements or "").strip()],
+        can_change=bool(getattr(current_user, "is_admin", False)) and bool(folder),
+        active_nav="packages",
+    )
