@@ -32,6 +32,7 @@ try:  # inside the sandbox the SDK is a top-level package; in the app it lives i
     from sdk.conn_redis import RedisHelper
     from sdk.conn_sql import ClickHouseHelper, MySQLHelper, PostgreSQLHelper
     from sdk.datakit import DataKit
+    from sdk.dataway import DataWay
     from sdk.dff import DFFNamespace, close_helpers
     from sdk.dff_errors import host_error
     from sdk.dff_resp import FuncResponse
@@ -44,6 +45,7 @@ except ImportError:  # pragma: no cover - exercised by in-process tests
     from webapp.sdk.conn_redis import RedisHelper
     from webapp.sdk.conn_sql import ClickHouseHelper, MySQLHelper, PostgreSQLHelper
     from webapp.sdk.datakit import DataKit
+    from webapp.sdk.dataway import DataWay
     from webapp.sdk.dff import DFFNamespace, close_helpers
     from webapp.sdk.dff_errors import host_error
     from webapp.sdk.dff_resp import FuncResponse
@@ -60,6 +62,7 @@ CONNECTOR_FACTORIES: dict[str, Callable[..., Any]] = {
     "mqtt": MQTTHelper,
     "clickhouse": ClickHouseHelper,
     "prometheus": PrometheusHelper,
+    "df_dataway": DataWay.from_connector,
 }
 
 MAX_RETURN_BYTES = 1024 * 1024  # the default; a job's "result_limit" overrides it

@@ -19,9 +19,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 try:
-    from sdk.datakit import DataKit
+    from sdk.datakit import DataKit, DataKitError
 except ImportError:
-    from webapp.sdk.datakit import DataKit
+    from webapp.sdk.datakit import DataKit, DataKitError
 
 EMPTY_MD5 = base64.b64encode(hashlib.md5(b"").digest()).decode()
 
@@ -90,3 +90,39 @@ class DataWay(DataKit):
         if not token:
             raise ValueError("DataWay.query needs a token")
         return super().query(dql, *args, token=token, **kwargs)
+
+    @classmethod
+    def from_connector(cls, **config: Any) -> DataWay:
+        """``DFF.CONN`` of a df_dataway connector: its fields are DataFlux Func's (``url`` or
+        ``host``/``port``/``protocol``, ``token``, ``accessKey``, ``secretKey``, ``timeout``,
+        ``splitSize``)."""
+        return cls(
+            url=config.get("url") or None,
+            host=config.get("host") or "127.0.0.1",
+            port=int(config.get("port") or 9528),
+            protocol=config.get("protocol") or "http",
+            token=config.get("token") or None,
+            access_key=config.get("accessKey") or None,
+            secret_key=config.get("secretKey") or None,
+            timeout=config.get("timeout") or 10,
+            split_size=config.get("splitSize") or None,
+            debug=bool(config.get("debug")),
+        )
+
+    def check(self) -> dict[str, Any]:
+        """Reach the DataWay without writing: ``GET /v1/ping`` with the token. Any answer but
+        a refusal (401/403) or a server error counts: ``{"version": "..."}``.
+
+        Example:
+            DFF.CONN("dataway").check()
+        """
+        raise_for_status, self.raise_for_status = self.raise_for_status, False
+        try:
+            status, data = self._request("GET", "/v1/ping")
+        finally:
+            self.raise_for_status = raise_for_status
+        if status in (401, 403) or status >= 500:
+            raise DataKitError(f"GET /v1/ping answered HTTP {status}: {data}", status, data)
+        content = data.get("content") if isinstance(data, dict) else None
+        version = content.get("version") if isinstance(content, dict) else None
+        return {"version": version or f"HTTP {status}"}

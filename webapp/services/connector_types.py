@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from webapp.services.errors import N_, ServiceError
 
@@ -143,6 +144,23 @@ TYPES: dict[str, ConnectorType] = {
             ),
         ),
         ConnectorType(
+            "df_dataway",
+            "DataWay",
+            "HTTP line protocol",
+            (
+                FieldSpec("embedded", "bool", default=False),
+                FieldSpec("url", placeholder="http://dataway.internal:9528"),
+                FieldSpec("host", placeholder="dataway.internal"),
+                FieldSpec("port", "int", default=9528, placeholder="9528"),
+                FieldSpec("protocol", "choice", default="http", choices=("http", "https")),
+                FieldSpec("token", "secret"),
+                FieldSpec("accessKey"),
+                FieldSpec("secretKey", "secret"),
+                FieldSpec("timeout", "int", default=10),
+                FieldSpec("splitSize", "int", default=100),
+            ),
+        ),
+        ConnectorType(
             "memcached",
             "Memcached",
             "python-memcached",
@@ -166,19 +184,27 @@ TYPES: dict[str, ConnectorType] = {
                 ("aliyunSLS", "Alibaba Cloud SLS", "aliyun-log-python-sdk"),
             )
         ),
-        *(
-            ConnectorType(
-                name,
-                title,
-                library,
-                available=False,
-                why_not=N_("Not yet in this version: its helper is being built."),
-            )
-            for name, title, library in (
-                ("df_dataway", "DataWay", "HTTP line protocol"),
-                ("guance", "Guance", "OpenAPI + DataWay"),
-                ("dff_sidecar", "DataFlux Func Sidecar", "HTTP, HMAC-signed"),
-            )
+        ConnectorType(
+            "guance",
+            "Guance",
+            "OpenAPI + DataWay",
+            available=False,
+            why_not=N_(
+                "Its helper speaks Guance's cloud OpenAPI, which is neither reachable nor "
+                "installable here to test it against; for writes use a df_dataway connector "
+                "(the workspace's DataWay URL and token) or DFF.DATAWAY."
+            ),
+        ),
+        ConnectorType(
+            "dff_sidecar",
+            "DataFlux Func Sidecar",
+            "HTTP, HMAC-signed",
+            available=False,
+            why_not=N_(
+                "DataFlux Func's Sidecar (a separate program that runs shell commands on the "
+                "host) is not packaged for this system, so its helper cannot be tested against "
+                "a real one here."
+            ),
         ),
     )
 }
@@ -289,10 +315,26 @@ def clean(
     return config, secrets
 
 
+def url_endpoint(url: str) -> tuple[str, int] | None:
+    """(host, port) of an http(s) URL, the scheme's port when it names none."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    return (parts.hostname, port) if parts.hostname else None
+
+
 def endpoints_of(kind: ConnectorType, config: dict[str, Any]) -> list[tuple[str, int]]:
-    """The (host, port) pairs a connector of a field-spec type connects to."""
+    """The (host, port) pairs a connector of a field-spec type connects to (an embedded one
+    reaches the receiver, which the caller adds)."""
     if isinstance(config.get("servers"), str):
         return servers_of(config["servers"])
+    if config.get("embedded"):
+        return []
+    if isinstance(config.get("url"), str) and config["url"]:
+        found = url_endpoint(config["url"])
+        return [found] if found else []
     host, port = config.get("host"), config.get("port")
     if isinstance(host, str) and host and isinstance(port, int):
         return [(host, port)]

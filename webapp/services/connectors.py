@@ -98,7 +98,31 @@ def clean_config(
         config = validate_config(raw, previous)
         token = config.pop("token", None)
         return config, ({"token": token} if token else {})
-    return connector_types.clean(kind, raw, previous)
+    config, secrets = connector_types.clean(kind, raw, previous)
+    if kind.name == "df_dataway":
+        _check_dataway_address(config)
+    return config, secrets
+
+
+def _check_dataway_address(config: dict[str, Any]) -> None:
+    """A DataWay is the embedded receiver, a url (a ``?token=`` in it moves to the token), or
+    a host with port and protocol."""
+    if config.get("embedded"):
+        for key in ("url", "host"):
+            config.pop(key, None)
+        return
+    if config.get("url"):
+        parts = urlsplit(config["url"])
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _bad("config.url", N_("url must look like http://host:9528."))
+        try:
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError:
+            raise _bad("config.url", N_("url has an invalid port.")) from None
+        config.pop("host", None)
+        return
+    if not config.get("host"):
+        raise _bad("config.host", N_("Give a url, or a host with port and protocol."))
 
 
 def list_connectors(session: Session) -> list[Connector]:
@@ -198,6 +222,8 @@ def address_of(connector: Connector, embedded_url: str) -> str:
     """The address shown for a connector: a URL for HTTP types, host:port for the others."""
     if connector.type == "datakit":
         return resolved_url(connector.config, embedded_url)
+    if connector.type == "df_dataway":
+        return resolved_url({"port": 9528, **connector.config}, embedded_url)
     kind = connector_types.TYPES.get(connector.type)
     pairs = connector_types.endpoints_of(kind, connector.config) if kind else []
     return ", ".join(f"{host}:{port}" for host, port in pairs)
@@ -208,7 +234,7 @@ def resolved_url(config: dict[str, Any], embedded_url: str) -> str:
         return embedded_url
     if config.get("url"):
         return config["url"]
-    return f"{config.get('protocol', 'http')}://{config['host']}:{config.get('port', 9529)}"
+    return f"{config.get('protocol', 'http')}://{config.get('host')}:{config.get('port', 9529)}"
 
 
 def for_sandbox(
@@ -237,7 +263,7 @@ def endpoints(session: Session, embedded_url: str) -> list[tuple[str, int]]:
     for connector in session.scalars(select(Connector)):
         if (connector.updated_by or "").startswith(SCRIPT_AUTHOR):
             continue
-        if connector.type != "datakit":
+        if connector.type != "datakit" and not connector.config.get("embedded"):
             kind = connector_types.TYPES.get(connector.type)
             if kind is not None and kind.available:
                 found.update(connector_types.endpoints_of(kind, connector.config))
@@ -333,7 +359,9 @@ def for_sandbox_one(connector: Connector, embedded_url: str) -> dict[str, dict[s
         return {}
     config = {k: v for k, v in connector.config.items() if k != "embedded"}
     config.update(secrets)
-    if connector.type == "datakit":
+    if connector.type == "datakit" or (
+        connector.type == "df_dataway" and connector.config.get("embedded")
+    ):
         config["url"] = resolved_url(connector.config, embedded_url)
     return {connector.id: {"type": connector.type, "config": config, "secrets": sorted(secrets)}}
 

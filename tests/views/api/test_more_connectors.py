@@ -3,6 +3,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from tests.conftest import LIVE_ADMIN, ROOT, running_server
 from tests.views.api.test_sql_redis_connectors import create, press_test, run, save_script
 
 CLICKHOUSE_SCRIPT = """
@@ -109,3 +118,79 @@ def test_prometheus_connector_end_to_end(auth_client, prometheus_server):
     create(auth_client, "prombad", "prometheus", {**prometheus_server, "password": "nope"})
     failed = press_test(auth_client, "prombad")
     assert failed["ok"] is False and "refused the user name or password" in failed["detail"]
+
+
+DATAWAY_SCRIPT = """
+def work():
+    dw = DFF.CONN('dw1')
+    a = dw.write_metric('dw_cpu', tags={'host': 'web-1'}, fields={'usage': 0.5})
+    b = dw.write_logging_many([{'measurement': 'dw_app', 'tags': {'status': 'info'},
+                                'fields': {'message': 'hello from DataWay'}}])
+    return {'statuses': [a[0], b[0]], 'same_class': type(dw).__name__}
+
+def leak():
+    print('token', DFF.CONN('dw1').token, 'secret', DFF.CONN('dw1').secret_key)
+"""
+
+
+@pytest.fixture(scope="module")
+def live_api(tmp_path_factory):
+    """A gunicorn (its embedded receiver listening) and an API token for it."""
+    data_dir = tmp_path_factory.mktemp("dataway")
+    with running_server(data_dir) as base:
+        made = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "webapp", "create-token", "dw", "--user",
+             LIVE_ADMIN[0]],
+            env={**os.environ, "FUNCPAD_DATA_DIR": str(data_dir), "FUNCPAD_SCHEDULER": "off",
+                 "FUNCPAD_RUNNER_WARMUP": "off"},
+            capture_output=True, text=True, check=True, cwd=ROOT,
+        )  # fmt: skip
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {made.stdout.strip().splitlines()[-1]}"
+        yield base, session
+
+
+def test_dataway_connector_writes_to_the_embedded_receiver(live_api):
+    base, api = live_api
+    created = api.post(
+        f"{base}/api/v1/connectors",
+        json={"id": "dw1", "type": "df_dataway",
+              "config": {"embedded": True, "token": "tkn_0123456789abcdef",
+                         "accessKey": "ak-test", "secretKey": "sk-very-secret"}},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    assert created.json()["config"]["token"] == "*****"
+    assert created.json()["config"]["secretKey"] == "*****"
+    tested = api.post(f"{base}/api/v1/connectors/dw1/test").json()
+    assert tested["ok"] is True and tested["version"], tested
+    saved = api.post(
+        f"{base}/api/v1/scripts", json={"id": "dwwork", "title": "dw", "code": DATAWAY_SCRIPT}
+    )
+    assert saved.status_code == 201
+    body = api.post(f"{base}/api/v1/scripts/dwwork/run", json={"func": "work"}).json()
+    assert body["status"] == "success", body["error"]
+    assert body["return_value"] == {"statuses": [200, 200], "same_class": "DataWay"}
+    deadline = time.monotonic() + 10
+    while True:
+        found = api.get(f"{base}/api/v1/metrics/query?measurement=dw_cpu&field=usage&from=-1h")
+        series = found.json().get("series") or []
+        if series or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert series and series[0]["tags"]["host"] == "web-1" and series[0]["points"][0][1] == 0.5
+    logs = api.get(f"{base}/api/v1/logs?source=dw_app").json()
+    assert "hello from DataWay" in str(logs)
+    leaked = api.post(f"{base}/api/v1/scripts/dwwork/run", json={"func": "leak"}).json()
+    printed = " ".join(str(line) for line in leaked["logs"])
+    assert "tkn_0123456789abcdef" not in printed and "sk-very-secret" not in printed
+    assert "*****" in printed
+
+    bad = api.post(
+        f"{base}/api/v1/connectors",
+        json={"id": "dw2", "type": "df_dataway", "config": {"url": "ftp://x"}},
+    )
+    assert bad.status_code == 400 and bad.json()["field"] == "config.url"
+    none = api.post(
+        f"{base}/api/v1/connectors", json={"id": "dw3", "type": "df_dataway", "config": {}}
+    )
+    assert none.status_code == 400 and none.json()["field"] == "config.host"
