@@ -30,7 +30,31 @@ def test_secret_key_is_generated_once_with_mode_0600(tmp_path):
     assert first == second and len(first) >= 32
     mode = stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode)
     assert mode == 0o600
+    # 0711 only when root with the Packages folder inside (other uids must pass through).
+    expected = 0o711 if os.geteuid() == 0 else 0o700
+    assert stat.S_IMODE(os.stat(tmp_path).st_mode) == expected
+    load_config({"FUNCPAD_DATA_DIR": str(tmp_path), "FUNCPAD_USER_PACKAGES": "off"})
     assert stat.S_IMODE(os.stat(tmp_path).st_mode) == 0o700
+
+
+def test_nothing_in_the_data_dir_but_the_packages_folder_is_open_to_others(app, data_dir):
+    """The data directory may be passable (0711) so the job and installer uids reach the
+    Packages folder: everything else in it must be closed to them."""
+    from webapp.models.types import utcnow
+    from webapp.services import import_staging
+    from webapp.services.script_set_transfer import Bundle
+
+    app.test_client().get("/healthz")  # the app has started up and touched its files
+    import_staging.stage(data_dir, Bundle(), utcnow())
+    import_staging.save_restore_point(data_dir, b"zip bytes", utcnow())
+    opened = []
+    for path in data_dir.rglob("*"):
+        if path == data_dir / "packages" or (data_dir / "packages") in path.parents:
+            continue
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            opened.append(f"{path.relative_to(data_dir)} {oct(path.stat().st_mode)}")
+    assert opened == []
+    assert stat.S_IMODE((data_dir / "packages").stat().st_mode) == 0o755
 
 
 def test_database_url_normalisation(tmp_path):

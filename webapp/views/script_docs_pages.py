@@ -21,6 +21,16 @@ SECTION_TITLES = {
     "thread": lazy_gettext("DFF.THREAD"),
     "toolkit": lazy_gettext("DFF.TOOLKIT"),
     "datakit": lazy_gettext("The DataKit helper"),
+    "conn_sql": lazy_gettext("SQL connectors: mysql, postgresql, clickhouse"),
+    "conn_mysql": lazy_gettext("mysql connectors: also"),
+    "conn_postgresql": lazy_gettext("postgresql connectors: also"),
+    "conn_clickhouse": lazy_gettext("clickhouse connectors: also"),
+    "conn_redis": lazy_gettext("redis connectors"),
+    "conn_memcached": lazy_gettext("memcached connectors"),
+    "conn_influxdb": lazy_gettext("influxdb connectors"),
+    "conn_mqtt": lazy_gettext("mqtt connectors"),
+    "conn_prometheus": lazy_gettext("prometheus connectors"),
+    "conn_dataway": lazy_gettext("df_dataway connectors and DFF.DATAWAY"),
     "errors": lazy_gettext("Errors"),
     "unavailable": lazy_gettext("Not available in this version"),
 }
@@ -38,6 +48,27 @@ SECTION_INTROS = {
         "or None."
     ),
     "datakit": lazy_gettext("What DFF.SRC('datakit') returns."),
+    "conn_sql": lazy_gettext(
+        "What DFF.CONN(id) returns for these types, with DataFlux Func's method names: rows "
+        "as dicts, sql_params as one list filling ? and ??. One pool per connector a run."
+    ),
+    "conn_mysql": lazy_gettext("Beyond the SQL methods above."),
+    "conn_postgresql": lazy_gettext("Beyond the SQL methods above."),
+    "conn_clickhouse": lazy_gettext(
+        "Beyond the SQL methods above. ClickHouse has no transactions: start_trans raises "
+        "NotImplementedError. INSERT ... VALUES ? with a list of rows sends typed data."
+    ),
+    "conn_redis": lazy_gettext(
+        "The server's own keys, unscoped; answers as text (query gives the raw bytes)."
+    ),
+    "conn_memcached": lazy_gettext("python-memcached's client, with DataFlux Func's methods."),
+    "conn_influxdb": lazy_gettext("InfluxDB 1.x through the influxdb library."),
+    "conn_mqtt": lazy_gettext("Publishes through paho-mqtt (MQTT 5)."),
+    "conn_prometheus": lazy_gettext("Prometheus's HTTP API."),
+    "conn_dataway": lazy_gettext(
+        "The DataKit helper's writes and queries, sent to a DataWay with the workspace token "
+        "and, given an AccessKey, DataWay's signature; these differ."
+    ),
     "conn": lazy_gettext("DFF.CONN(id) opens a connector, as DFF.SRC does; these manage them."),
     "config": lazy_gettext("The platform's settings a script may read."),
     "cron_job": lazy_gettext(

@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from webapp.sdk import (
+    conn_influxdb,
+    conn_memcached,
+    conn_mqtt,
+    conn_prometheus,
+    conn_redis,
+    conn_sql,
     datakit,
+    dataway,
     dff,
     dff_cache,
     dff_entities,
@@ -202,8 +209,47 @@ def reference() -> list[Section]:
         Section("cache", cache),
         *extra_sections,
         Section("datakit", helper),
+        *connector_sections(),
         Section("errors", errors),
         Section("unavailable", unavailable),
+    ]
+
+
+# Connector helpers (DFF.CONN(id) of each type): section key → (type label, classes). Methods
+# the platform calls itself (close) or that only say "not here" are left out.
+CONNECTOR_HELPERS = {
+    "conn_sql": ("mysql, postgresql, clickhouse", (conn_sql.SQLHelper,)),
+    "conn_mysql": ("mysql", (conn_sql.MySQLHelper,)),
+    "conn_postgresql": ("postgresql", (conn_sql.PostgreSQLHelper,)),
+    "conn_clickhouse": ("clickhouse", (conn_sql.ClickHouseHelper,)),
+    "conn_redis": ("redis", (conn_redis.RedisHelper,)),
+    "conn_memcached": ("memcached", (conn_memcached.MemcachedHelper,)),
+    "conn_influxdb": ("influxdb", (conn_influxdb.InfluxDBHelper,)),
+    "conn_mqtt": ("mqtt", (conn_mqtt.MQTTHelper,)),
+    "conn_prometheus": ("prometheus", (conn_prometheus.PrometheusHelper,)),
+    "conn_dataway": ("df_dataway", (dataway.DataWay,)),
+}
+HELPER_SKIPPED = {"close", "literal", "from_connector"}
+
+
+def _helper_members(cls) -> dict[str, object]:
+    members = public_members(cls)
+    if cls is conn_sql.ClickHouseHelper:
+        members.pop("start_trans", None)  # says "no transactions": in the section's intro
+    return {name: value for name, value in members.items() if name not in HELPER_SKIPPED}
+
+
+def connector_sections() -> list[Section]:
+    return [
+        Section(
+            key,
+            [
+                _entry(f"{key}.{name}", f".{name}", "method", value, [f".{a}" for a in aliases])
+                for cls in classes
+                for name, value, aliases in _with_aliases(_helper_members(cls))
+            ],
+        )
+        for key, (_label, classes) in CONNECTOR_HELPERS.items()
     ]
 
 
@@ -223,9 +269,13 @@ def undocumented(*classes) -> list[str]:
         dff_toolkit.Toolkit,
         dff_entities.EntityHelper,
         dff_entities.CronJobHelper,
+        *(cls for _label, group in CONNECTOR_HELPERS.values() for cls in group),
     )
     for cls in classes or default:
-        for name, value in public_members(cls).items():
+        members = public_members(cls)
+        if cls in {c for _label, group in CONNECTOR_HELPERS.values() for c in group}:
+            members = _helper_members(cls)
+        for name, value in members.items():
             parsed = parse_docstring(inspect.getdoc(value))
             if not parsed["summary"] or not parsed["example"]:
                 missing.append(f"{cls.__name__}.{name}")
