@@ -6,12 +6,14 @@ so every test starts from a real migrated schema without paying for the migratio
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,11 +35,18 @@ ADMIN_USERNAME = "admin"
 LIVE_ADMIN = ("admin", "browser-admin-pw")
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_PASSWORD = "admin-password"
+# One Packages folder for every in-process app: the runner's pool is per sandbox settings, and
+# a folder per test (inside its data directory) would start a pool per test. Outside pytest's
+# own tmp, which other uids cannot pass through, so the jobs' uids can read it.
+SHARED_PACKAGES = Path(tempfile.mkdtemp(prefix="funcpad-test-packages-"))
+SHARED_PACKAGES.chmod(0o755)
+atexit.register(shutil.rmtree, SHARED_PACKAGES, True)
 
 
 def app_config(data_dir: Path, **extra) -> dict:
     return {
         "FUNCPAD_DATA_DIR": str(data_dir),
+        "FUNCPAD_USER_PACKAGES": str(SHARED_PACKAGES / "packages"),
         "FUNCPAD_SCHEDULER": "off",
         "FUNCPAD_ADMIN_USERNAME": ADMIN_USERNAME,
         "FUNCPAD_ADMIN_PASSWORD": ADMIN_PASSWORD,

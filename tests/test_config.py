@@ -37,10 +37,14 @@ def test_secret_key_is_generated_once_with_mode_0600(tmp_path):
     assert stat.S_IMODE(os.stat(tmp_path).st_mode) == 0o700
 
 
-def test_nothing_in_the_data_dir_but_the_packages_folder_is_open_to_others(app, data_dir):
+def test_nothing_in_the_data_dir_but_the_packages_folder_is_open_to_others(data_dir):
     """The data directory may be passable (0711) so the job and installer uids reach the
     Packages folder: everything else in it must be closed to them."""
+    from tests.conftest import app_config
+    from webapp import create_app
     from webapp.models.types import utcnow
+
+    app = create_app(app_config(data_dir, FUNCPAD_USER_PACKAGES=""))  # the default: inside
     from webapp.services import import_staging
     from webapp.services.script_set_transfer import Bundle
 
