@@ -14,20 +14,6 @@ from typing import Any
 from webapp.sdk import lineprotocol
 from webapp.sdk.datakit import CATEGORIES  # one list of categories, shared with the helper
 
-LOG_STATUSES = ("emerg", "alert", "critical", "error", "warning", "notice", "info", "debug", "OK")
-STATUS_ALIASES = {
-    "e": "error",
-    "err": "error",
-    "w": "warning",
-    "warn": "warning",
-    "i": "info",
-    "d": "debug",
-    "n": "notice",
-    "c": "critical",
-    "a": "alert",
-    "ok": "OK",
-    "fatal": "emerg",
-}
 MAX_TAGS, MAX_FIELDS = 256, 1024
 MAX_KEY_BYTES, MAX_TAG_VALUE_BYTES, MAX_MEASUREMENT_BYTES = 256, 1024, 1024
 MAX_STRING_FIELD_BYTES = 32 * 1024 * 1024
@@ -55,6 +41,11 @@ class Params:
 class Result:
     points: list[dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
+    echoed: list[dict[str, Any]] | None = None  # as parsed, before the global host tag
+
+
+# The units DataKit knows; any other precision (us, bogus) is nanoseconds, without an error.
+PRECISIONS = ("n", "u", "ms", "s", "m", "h")
 
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the default cap on a decompressed body
@@ -153,12 +144,15 @@ def _apply_limits(point: dict[str, Any], warnings: list[str], strict: bool) -> N
 
     def fix(message: str) -> None:
         if strict:
-            raise IngestError("datakit.invalidLinePoint", message)
+            raise IngestError("datakit.pointGotWarning", message)
+        warnings.append(message)
+
+    def trim(message: str) -> None:  # DataKit trims with or without strict
         warnings.append(message)
 
     measurement = point["measurement"]
     if len(measurement.encode()) > MAX_MEASUREMENT_BYTES:
-        fix(f"measurement {measurement[:40]!r}… longer than {MAX_MEASUREMENT_BYTES} bytes: trimmed")
+        trim(f"measurement {measurement[:40]!r}… over {MAX_MEASUREMENT_BYTES} bytes: trimmed")
         point["measurement"] = _utf8_trim(measurement, MAX_MEASUREMENT_BYTES)
     tags, fields = point["tags"], point["fields"]
     if len(tags) > MAX_TAGS:
@@ -170,22 +164,12 @@ def _apply_limits(point: dict[str, Any], warnings: list[str], strict: bool) -> N
     for key in list(tags):
         value = tags[key]
         if len(value.encode()) > MAX_TAG_VALUE_BYTES:
-            fix(f"tag {key!r} value longer than {MAX_TAG_VALUE_BYTES} bytes: trimmed")
+            trim(f"tag {key!r} value longer than {MAX_TAG_VALUE_BYTES} bytes: trimmed")
             tags[key] = _utf8_trim(value, MAX_TAG_VALUE_BYTES)
     for key, value in list(fields.items()):
         if isinstance(value, str) and len(value.encode()) > MAX_STRING_FIELD_BYTES:
-            fix(f"field {key!r} longer than 32 MiB: trimmed")
+            trim(f"field {key!r} longer than 32 MiB: trimmed")
             fields[key] = _utf8_trim(value, MAX_STRING_FIELD_BYTES)
-
-
-def normalize_status(raw: Any) -> str:
-    text = str(raw).strip()
-    if text in LOG_STATUSES:
-        return text
-    lowered = text.lower()
-    if lowered in LOG_STATUSES:
-        return lowered
-    return STATUS_ALIASES.get(lowered, lowered or "info")
 
 
 def apply_category_rules(
@@ -198,7 +182,7 @@ def apply_category_rules(
         if strings:
             if strict:
                 raise IngestError(
-                    "datakit.invalidLinePoint",
+                    "datakit.pointGotWarning",
                     f"metric {point['measurement']!r} has string fields {strings}",
                 )
             warnings.append(f"string fields {strings} dropped from metric {point['measurement']!r}")
@@ -212,10 +196,15 @@ def apply_category_rules(
             point["fields"].pop(key, None)
         point["tags"] = {k.replace(".", "_"): v for k, v in point["tags"].items()}
         point["fields"] = {k.replace(".", "_"): v for k, v in point["fields"].items()}
-        status = point["tags"].pop("status", None) or point["fields"].pop("status", None)
-        point["tags"]["status"] = normalize_status(status) if status else "info"
-    elif category in ("object", "custom_object") and "name" not in point["tags"]:
-        point["tags"]["name"] = "default"
+        # status is a field, kept as sent; a status tag stays a tag (the Logs view reads the
+        # level from either, and maps odd forms for display only).
+        if "status" not in point["tags"] and "status" not in point["fields"]:
+            point["fields"]["status"] = "info"
+    elif category in ("object", "custom_object") and not (
+        "name" in point["tags"] or "name" in point["fields"]
+    ):
+        point["fields"]["name"] = "default"
+        point["tags"].pop("class", None)
 
 
 def parse_json_points(text: str, now_ns: int, precision: str | None) -> list[dict[str, Any]]:
@@ -232,16 +221,69 @@ def parse_json_points(text: str, now_ns: int, precision: str | None) -> list[dic
         try:
             if not isinstance(item, dict):
                 raise ValueError("a point must be an object")
+            fields = item.get("fields")
+            if isinstance(fields, dict):  # DataKit drops a nested value, keeps the point
+                fields = {k: v for k, v in fields.items() if not isinstance(v, dict | list)}
+            stamp = item.get("time")
+            if isinstance(stamp, int | float) and not isinstance(stamp, bool) and stamp < 0:
+                stamp = None  # a negative time is the receive time, as for line protocol
             line = lineprotocol.encode_point(
-                item.get("measurement"),
-                item.get("tags"),
-                item.get("fields"),
-                item.get("time"),
-                now_ns=now_ns,
+                item.get("measurement"), item.get("tags"), fields, stamp, now_ns=now_ns
             )
             points.append(lineprotocol.parse_line(line, precision="n"))
         except ValueError as exc:
             raise IngestError("datakit.invalidJsonPoint", f"point {index}: {exc}") from None
+    return points
+
+
+def _crlf_lines_fail(
+    text: str, points: list, errors: list, precision: str | None, now_ns: int
+) -> tuple[list, list]:
+    """DataKit reads "\r\n" as a "\r" ending the line's timestamp (or last field): such a
+    line fails there, so it fails here, and the other lines are counted as it counts them."""
+    bad = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.lstrip(" \t\0")
+        if line.endswith("\r") and stripped.strip("\r") and not stripped.startswith("#"):
+            bad.append(
+                lineprotocol.LineError(
+                    number, line, "a '\\r' ends the line: CRLF line endings are not line protocol"
+                )
+            )
+    if not bad:
+        return points, errors
+    kept = "\n".join(line for line in text.split("\n") if not line.endswith("\r"))
+    points, others = lineprotocol.parse(kept, precision=precision, now_ns=now_ns)
+    return points, sorted([*bad, *others], key=lambda e: e.line_no)
+
+
+def parse_error_text(errors: list, points: list, raw: bytes) -> str:
+    """DataKit's words for a body with bad lines (scripts and people grep for them)."""
+    first = errors[0]
+    position = _error_position(first.line, first.reason)
+    return (
+        f"invalid lineprotocol: unable to parse '{first.line}'(pos: {position}): {first.reason}"
+        f" with {len(points)} point parse ok, {len(errors)} points failed. Origin data: "
+        f"{raw[:1024].decode('utf-8', 'replace')!r}"
+    )
+
+
+def _error_position(line: str, reason: str) -> int:
+    """Where in the line the reason points: the quoted token it names, else the line's end."""
+    quoted = reason.split("'")
+    for token in quoted[1::2]:
+        index = line.find(token)
+        if token and index >= 0:
+            return index
+    return len(line)
+
+
+def _checked(
+    category: str, points: list[dict[str, Any]], warnings: list[str], strict: bool
+) -> list[dict[str, Any]]:
+    for point in points:
+        _apply_limits(point, warnings, strict)
+        apply_category_rules(category, point, warnings, strict)
     return points
 
 
@@ -257,29 +299,39 @@ def ingest(
 ) -> Result:
     if category not in CATEGORIES:
         raise IngestError("datakit.invalidCategory", f"invalid category {category!r}")
-    if params.precision and params.precision not in lineprotocol.PRECISION_NS:
-        raise IngestError("datakit.invalidPrecision", f"invalid precision {params.precision!r}")
+    precision = params.precision
+    if precision and precision not in PRECISIONS:
+        precision = "n"
     raw = decode_body(body, content_encoding, max_body)
     if not raw.strip():
-        raise IngestError("datakit.emptyBody", "empty body")
+        raise IngestError("datakit.emptyBody", "")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise IngestError("datakit.invalidLinePoint", "the body is not UTF-8") from None
     if (content_type or "").split(";")[0].strip().lower() == "application/json":
-        points = parse_json_points(text, now_ns, params.precision)
+        points = parse_json_points(text, now_ns, precision)
     else:
-        points, errors = lineprotocol.parse(text, precision=params.precision, now_ns=now_ns)
+        points, errors = lineprotocol.parse(text, precision=precision, now_ns=now_ns)
+        if "\r" in text:
+            points, errors = _crlf_lines_fail(text, points, errors, precision, now_ns)
         if errors:
-            lines = "; ".join(f"line {e.line_no}: {e.reason} ({e.line[:120]!r})" for e in errors)
-            raise IngestError(
-                "datakit.invalidLinePoint",
-                f"{lines}; with {len(points)} point parse ok, {len(errors)} points failed",
-            )
+            raise IngestError("datakit.invalidLinePoint", parse_error_text(errors, points, raw))
     if not points:
-        raise IngestError("datakit.noPoints", "no point in the body (only comments or blanks)")
+        raise IngestError("datakit.noPoints", "")
+    for point in points:
+        if point["time"] < 0:  # DataKit takes a negative timestamp as "now"
+            point["time"] = now_ns
     warnings: list[str] = []
     add_host = not params.ignore_global_host_tags
+    echoed = None
+    if params.echo:
+        result = _checked(category, points, warnings, params.strict)
+        echoed = [{**p, "tags": dict(p["tags"])} for p in result]
+        for point in result:
+            if add_host and "host" not in point["tags"]:
+                point["tags"]["host"] = hostname
+        return Result(result, warnings, echoed)
     if category == "metric" and '"' not in text:
         # The common body: metrics without a quote, so without string fields to drop. Only
         # points that might exceed a size limit take the full check.

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from webapp.files import private_sqlite_file
+from webapp.receiver.levels import normalize_status
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -265,7 +266,10 @@ class PointStore:
             fields = dict(point["fields"])
             message = fields.pop("message", "")
             tags = dict(point["tags"])
-            status = tags.pop("status", "info")
+            # The level for display and filters, from the status tag or field (kept as sent
+            # in the point, as DataKit keeps it); short and odd forms are mapped here only.
+            raw_status = tags.get("status", fields.get("status"))
+            status = normalize_status(raw_status) if raw_status not in (None, "") else "info"
             rows.append(
                 (
                     point["time"],

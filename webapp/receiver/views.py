@@ -20,11 +20,13 @@ HOSTNAME = socket.gethostname()
 
 
 def _flag(name: str) -> bool:
-    value = request.args.get(name)
-    return value is not None and value.lower() not in ("false", "0", "no", "off")
+    """DataKit's boolean parameters are on whenever present and non-empty (dry=0 is dry)."""
+    return bool(request.args.get(name))
 
 
 def _error(code: str, message: str, status: int = 400):
+    if not message:  # datakit.emptyBody, datakit.noPoints: the agent sends the code alone
+        return jsonify(error_code=code), status
     return jsonify(error_code=code, message=message), status
 
 
@@ -77,6 +79,12 @@ def write(category: str):
         strict=_flag("strict"),
         ignore_global_host_tags=_flag("ignore_global_host_tags"),
     )
+    if params.echo == "pbjson":
+        return _error(
+            "datakit.echoNotSupported",
+            "echo=pbjson (protobuf JSON) is not supported by the embedded receiver; use "
+            "echo=json or echo=lp",
+        )
     try:
         result = ingest(
             category,
@@ -96,10 +104,17 @@ def write(category: str):
             current_app.extensions["funcpad.point_writer"].submit(category, result.points)
         except (WriterBusy, StoreFailing) as exc:
             return _error("datakit.busy", str(exc), 503)
+    echoed = result.echoed if result.echoed is not None else result.points
     if params.echo == "json":
-        return jsonify(result.points)
+        return jsonify(echoed)
     if params.echo == "lp":
-        return Response(lineprotocol.encode(result.points), mimetype="text/plain")
+        lines = [
+            lineprotocol.encode_point(
+                p["measurement"], p["tags"], p["fields"], p["time"], shortest_floats=True
+            )
+            for p in echoed
+        ]
+        return Response("\n".join(lines), mimetype="text/plain")
     return Response(status=200)
 
 

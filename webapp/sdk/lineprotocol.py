@@ -265,8 +265,12 @@ def encode_point(
     timestamp: Any = None,
     *,
     now_ns: int | None = None,
+    shortest_floats: bool = False,
 ) -> str:
-    """One line of line protocol, or ``ValueError`` naming the key at fault."""
+    """One line of line protocol, or ``ValueError`` naming the key at fault.
+
+    ``shortest_floats``: a whole float is written ``1``, not ``1.0`` (DataKit's echo, which
+    formats floats as Go does); the default keeps ``repr``, as DataFlux Func's SDK writes."""
     head = _encoded_measurement(measurement)
     if tags:
         try:
@@ -282,6 +286,8 @@ def encode_point(
         kind = type(value)
         if kind is float and _isfinite(value):
             text = repr(value)
+            if shortest_floats and text.endswith(".0"):
+                text = text[:-2]
         elif kind is int and INT64_MIN <= value <= INT64_MAX:
             text = f"{value}i"
         elif kind is bool:
