@@ -191,3 +191,23 @@ def test_the_stored_point_still_gets_the_global_host_tag(client, app):
     assert app.extensions["funcpad.point_writer"].flush(timeout=10)
     (row,) = app.extensions["funcpad.points"].latest_metrics("hosted")
     assert row["tags"] == {"host": HOSTNAME}
+
+
+# --- 7. escapes --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "measurement", "tags"),
+    [
+        # An escaped backslash then an escaped space: the agent reads one value, "a\ b".
+        (f"m,t=a\\\\ b f=1 {NS}", "m", {"t": "a\\ b"}),
+        (f"m,t=a\\ b f=1 {NS}", "m", {"t": "a b"}),
+        (f"m,t=a\\,b,u=c\\=d f=1 {NS}", "m", {"t": "a,b", "u": "c=d"}),
+        (f"m\\,x\\ y,t=1 f=1 {NS}", "m,x y", {"t": "1"}),
+        (f"m,t=a\\b f=1 {NS}", "m", {"t": "a\\b"}),  # a backslash before anything else stays
+        (f"m,k\\ ey=v f=1 {NS}", "m", {"k ey": "v"}),
+    ],
+)
+def test_escapes_read_as_the_agent_reads_them(client, body, measurement, tags):
+    (point,) = echoed(client, "metric", body)
+    assert point["measurement"] == measurement and point["tags"] == tags

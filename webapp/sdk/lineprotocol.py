@@ -441,16 +441,17 @@ def _split_lines(body: str) -> list[tuple[int, str]]:
 
 
 def _scan(text: str, pos: int, stops: str) -> int:
-    """Index of the first unescaped char of ``stops`` from ``pos`` (or len)."""
-    while pos < len(text):
-        char = text[pos]
-        if char == "\\":
-            pos += 2
-            continue
-        if char in stops:
+    """Index of the first unescaped char of ``stops`` from ``pos`` (or len).
+
+    As DataKit's scanner reads it: a char is escaped when the char before it is a backslash,
+    whatever comes before that one, so ``a\\\\ b`` is one tag value (``a\\ b`` once
+    unescaped), not ``a\\`` followed by a space."""
+    end = len(text)
+    while pos < end:
+        if text[pos] in stops and (pos == 0 or text[pos - 1] != "\\"):
             return pos
         pos += 1
-    return len(text)
+    return end
 
 
 def _unescape(text: str, specials: str) -> str:
