@@ -19,9 +19,9 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 try:
-    from sdk import lineprotocol
+    from sdk import lineprotocol, onewrite
 except ImportError:  # in the app (tests, tools) rather than the sandbox runtime
-    from webapp.sdk import lineprotocol
+    from webapp.sdk import lineprotocol, onewrite
 
 CATEGORIES = (
     "metric",
@@ -122,9 +122,8 @@ class DataKit:
     @property
     def session(self):
         if self._session is None:
-            import requests
-
-            self._session = requests.Session()  # keep-alive across calls
+            # Keep-alive across calls; each request in one write (onewrite.py says why).
+            self._session = onewrite.session()
         return self._session
 
     def _url(self, path: str, query: Mapping[str, Any] | None) -> str:
