@@ -12,6 +12,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+ONE_WRITE_MAX = 64 * 1024  # bodies up to this go out in the headers' write
 _classes: dict[str, Any] = {}
 
 
@@ -66,7 +67,11 @@ def _make_classes() -> dict[str, Any]:
         def request(self, method: str, url: str, body: Any = None, headers: Any = None,
                     **kwargs: Any) -> None:  # fmt: skip
             type(self).requests += 1
-            if body is None or isinstance(body, bytes | bytearray | str):
+            # A large body is many segments anyway: copying it after the headers buys nothing.
+            small = body is None or (
+                isinstance(body, bytes | bytearray | str) and len(body) <= ONE_WRITE_MAX
+            )
+            if small:
                 self._held, self._headers_done = bytearray(), False
             try:
                 super().request(method, url, body=body, headers=headers, **kwargs)
