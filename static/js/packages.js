@@ -30,10 +30,17 @@
     return data;
   }
 
+  /** How the job ended, in the page's language when it succeeded (pip's own words if not). */
+  function ending(job) {
+    if (job.status !== "success") return job.summary || "";
+    const text = job.action === "uninstall" ? messages.uninstalled : messages.installed;
+    return text.replace("%(names)s", job.requested.join(", "));
+  }
+
   function showStatus(job) {
     status.textContent = messages[job.status] || job.status;
     status.className = `badge ${job.status === "success" ? "badge-ok" : job.status === "failure" ? "badge-danger" : ""}`;
-    summary.textContent = job.summary || "";
+    summary.textContent = ending(job);
   }
 
   function renderInstalled(list) {
@@ -86,7 +93,7 @@
         offset = now.output_length;
         showStatus(now);
         if (now.status !== "running") {
-          Funcpad.notify(now.summary, now.status === "success" ? "success" : "error");
+          Funcpad.notify(ending(now), now.status === "success" ? "success" : "error");
           break;
         }
         await new Promise((resolve) => setTimeout(resolve, 400));

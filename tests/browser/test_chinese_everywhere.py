@@ -48,6 +48,7 @@ PAGES_WITHOUT_IDS = [
     "/scripts",
     "/env-vars",
     "/connectors",
+    "/packages",
     "/metrics",
     "/logs",
     "/crontab",
@@ -135,6 +136,7 @@ def test_every_page_and_message_is_in_chinese(page):
     code = "@DFF.API('Hello')\ndef hello(name='x'):\n    print('hi')\n    return 1\n"
     api(page, "POST", "/scripts", {"id": "zhall", "title": "Zh all", "code": code})
     api(page, "POST", "/scripts/zhall/publish", {})
+    api(page, "PATCH", "/script-sets/default", {"requirements": "tabulate\n"})  # Packages card
     record = api(page, "POST", "/funcs/zhall.hello/call", {"kwargs": {}})
     job = api(page, "POST", "/crontab-configs", {"func_id": "zhall.hello", "crontab": "0 * * * *"})
     sync = api(page, "POST", "/sync-apis", {"func_id": "zhall.hello", "id": "zh-sync",
@@ -173,6 +175,7 @@ def test_every_page_and_message_is_in_chinese(page):
         "/scripts/zhall",
         "/env-vars",
         "/connectors",
+        "/packages",
         "/metrics",
         "/logs",
         "/crontab",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Blueprint, current_app, render_template
@@ -12,9 +13,15 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import ScriptSet
 from webapp.runner import packages as runtime_packages
+from webapp.runner.sandbox import reachable_by
 from webapp.services import packages as service
 
 bp = Blueprint("package_pages", __name__, url_prefix="/packages")
+
+
+def _job_uid() -> int:
+    """The uid a slot's jobs run as (the first slot's when the app is root)."""
+    return current_app.config["FUNCPAD_SANDBOX_UID_BASE"] if os.geteuid() == 0 else os.getuid()
 
 
 @bp.get("")
@@ -34,5 +41,6 @@ def index():
         recent=[service.job_view(j, offset=10**9) for j in service.recent_jobs(db.session)],
         sets=[s for s in sets if (s.requirements or "").strip()],
         can_change=bool(getattr(current_user, "is_admin", False)) and bool(folder),
+        unreachable=bool(folder) and not reachable_by(folder, _job_uid()),
         active_nav="packages",
     )

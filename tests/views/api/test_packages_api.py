@@ -194,3 +194,18 @@ def test_only_admins_install_or_remove(packages_app):
     denied = client.post("/api/v1/packages/install", json={"packages": "six"})
     assert denied.status_code == 403 and "administrators" in denied.json["message"]
     assert client.post("/api/v1/packages/uninstall", json={"names": ["six"]}).status_code == 403
+
+
+def test_the_page_warns_when_the_jobs_cannot_reach_the_folder(packages_app, admin_client, data_dir):
+    assert 'id="pkg-unreachable"' not in admin_client.get("/packages").get_data(as_text=True)
+    # The default folder inside this test's data directory: pytest's tmp is closed to others.
+    closed = create_app(app_config(data_dir, FUNCPAD_USER_PACKAGES=""))
+    client = closed.test_client()
+    assert log_in(client).status_code == 302
+    page = client.get("/packages").get_data(as_text=True)
+    if os.geteuid() == 0:  # only other uids are kept out; the app's own user passes
+        assert 'id="pkg-unreachable"' in page and "closed to the jobs" in page
+    else:
+        assert 'id="pkg-unreachable"' not in page
+    with closed.app_context():
+        db.engine.dispose()
