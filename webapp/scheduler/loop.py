@@ -26,8 +26,8 @@ from webapp.extensions import db
 from webapp.models import CrontabConfig, Func, SchedulerLease, SchedulerSetting, TaskRecord
 from webapp.models.crontab import effective_crontab
 from webapp.models.types import utcnow
-from webapp.scheduler import cronexpr
-from webapp.scheduler.decide import decide
+from webapp.schedule import cronexpr
+from webapp.schedule.decide import decide
 from webapp.services import func_store, integrations, process_identity
 from webapp.services import runs as runs_service
 from webapp.services.func_cache import sql as func_cache_sql

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from webapp.models import CrontabConfig, Func, TaskRecord
 from webapp.models.crontab import DEFAULT_KEEP_RECORDS
-from webapp.scheduler import cronexpr
-from webapp.scheduler.decide import first_run
+from webapp.schedule import cronexpr
+from webapp.schedule.decide import first_run
 from webapp.services import funcs as funcs_service
 from webapp.services import runs as runs_service
 from webapp.services.errors import N_, Msg, NotFound, ServiceError

@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from webapp.scheduler.cronexpr import parse
-from webapp.scheduler.decide import MAX_SKIPPED_RECORDS, decide, first_run
+from webapp.schedule.cronexpr import parse
+from webapp.schedule.decide import MAX_SKIPPED_RECORDS, decide, first_run
 
 EVERY_MINUTE = parse("* * * * *")
 

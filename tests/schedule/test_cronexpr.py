@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from webapp.scheduler.cronexpr import CronError, check_timezone, parse
+from webapp.schedule.cronexpr import CronError, check_timezone, parse
 
 
 def at(*args):

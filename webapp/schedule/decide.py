@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from webapp.scheduler.cronexpr import CronExpr
+from webapp.schedule.cronexpr import CronExpr
 
 DEFAULT_GRACE = timedelta(minutes=5)
 MAX_SKIPPED_RECORDS = 100  # beyond this a single summary record says how many more were missed
