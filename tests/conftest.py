@@ -230,6 +230,19 @@ def running_server(
                 process.wait(20)
 
 
+def make_api_token(data_dir: Path, name: str = "tests", user: str = LIVE_ADMIN[0]) -> str:
+    """An API token for ``user`` of the app in ``data_dir``, made by the real CLI."""
+    made = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "webapp", "create-token", name, "--user", user],
+        env={**os.environ, "FUNCPAD_DATA_DIR": str(data_dir), "FUNCPAD_SCHEDULER": "off",
+             "FUNCPAD_RUNNER_WARMUP": "off"},
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    token = made.stdout.strip().splitlines()[-1]
+    assert token.startswith("fp_"), made.stdout + made.stderr
+    return token
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[str]:
     """One gunicorn for the whole session (tests that do not mind each other's data)."""

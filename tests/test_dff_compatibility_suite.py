@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 import time
 import zipfile
 
@@ -17,7 +14,7 @@ import pytest
 import requests
 import yaml
 
-from tests.conftest import LIVE_ADMIN, ROOT, running_server
+from tests.conftest import make_api_token, running_server
 
 UTILS = """
 def host_key(host):
@@ -84,16 +81,7 @@ def dff_zip() -> bytes:
 def server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("suite")
     with running_server(data_dir, FUNCPAD_SCHEDULER="on") as base:
-        made = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "webapp", "create-token", "suite", "--user",
-             LIVE_ADMIN[0]],
-            env={**os.environ, "FUNCPAD_DATA_DIR": str(data_dir), "FUNCPAD_SCHEDULER": "off",
-                 "FUNCPAD_RUNNER_WARMUP": "off"},
-            capture_output=True, text=True, check=True, cwd=ROOT,
-        )  # fmt: skip
-        token = made.stdout.strip().splitlines()[-1]
-        assert token.startswith("fp_"), made.stdout + made.stderr
-        yield base, {"Authorization": f"Bearer {token}"}
+        yield base, {"Authorization": f"Bearer {make_api_token(data_dir, 'suite')}"}
 
 
 def wait_for_record(base, headers, **filters):

@@ -278,15 +278,6 @@ def _error_position(line: str, reason: str) -> int:
     return len(line)
 
 
-def _checked(
-    category: str, points: list[dict[str, Any]], warnings: list[str], strict: bool
-) -> list[dict[str, Any]]:
-    for point in points:
-        _apply_limits(point, warnings, strict)
-        apply_category_rules(category, point, warnings, strict)
-    return points
-
-
 def ingest(
     category: str,
     body: bytes,
@@ -323,28 +314,21 @@ def ingest(
         if point["time"] < 0:  # DataKit takes a negative timestamp as "now"
             point["time"] = now_ns
     warnings: list[str] = []
-    add_host = not params.ignore_global_host_tags
-    echoed = None
-    if params.echo:
-        result = _checked(category, points, warnings, params.strict)
-        echoed = [{**p, "tags": dict(p["tags"])} for p in result]
-        for point in result:
-            if add_host and "host" not in point["tags"]:
-                point["tags"]["host"] = hostname
-        return Result(result, warnings, echoed)
     if category == "metric" and '"' not in text:
         # The common body: metrics without a quote, so without string fields to drop. Only
         # points that might exceed a size limit take the full check.
         for point in points:
             if not _within_limits(point, string_fields=False):
                 _apply_limits(point, warnings, params.strict)
+    else:
+        for point in points:
+            _apply_limits(point, warnings, params.strict)
+            apply_category_rules(category, point, warnings, params.strict)
+    # The echo is the points as parsed and checked, before the global host tag (as DataKit).
+    echoed = [{**p, "tags": dict(p["tags"])} for p in points] if params.echo else None
+    if not params.ignore_global_host_tags:
+        for point in points:
             tags = point["tags"]
-            if add_host and "host" not in tags:
+            if "host" not in tags:
                 tags["host"] = hostname
-        return Result(points, warnings)
-    for point in points:
-        _apply_limits(point, warnings, params.strict)
-        apply_category_rules(category, point, warnings, params.strict)
-        if add_host and "host" not in point["tags"]:
-            point["tags"]["host"] = hostname
-    return Result(points, warnings)
+    return Result(points, warnings, echoed)

@@ -18,12 +18,11 @@ import shutil
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from webapp.runner import network
-from webapp.runner.sandbox import RUNTIME_MOUNT, Sandbox, SandboxConfig
+from webapp.runner.sandbox import RUNTIME_MOUNT, Sandbox, SandboxConfig, bwrap_command
 
 INSTALL_MOUNT = "/install"
 TIMEOUT_SECONDS = 900
@@ -117,8 +116,6 @@ def command(sandbox: Sandbox, folder: Path, scratch: Path, tail: list[str]) -> l
         _, pasta = network.pasta_available()
         plan = network.plan_for("internet", ())
         return sandbox.internet_argv(pasta, plan, python, tail, inner_uid, tuple(extra))
-    from webapp.runner.sandbox import bwrap_command
-
     box = bwrap_command(
         python,
         sandbox.runtime_dir,
@@ -157,8 +154,8 @@ def run_boxed(
             cwd="/",
             start_new_session=True,
         )
-        deadline = time.monotonic() + timeout
-        timer = threading.Timer(timeout, lambda: _kill(process))
+        timed_out = threading.Event()
+        timer = threading.Timer(timeout, lambda: (timed_out.set(), _kill(process)))
         timer.start()
         try:
             assert process.stdout is not None
@@ -167,7 +164,7 @@ def run_boxed(
             status = process.wait()
         finally:
             timer.cancel()
-        return -9 if time.monotonic() >= deadline and status != 0 else status
+        return -9 if timed_out.is_set() else status
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -185,6 +182,6 @@ def pip(
     timeout: float = TIMEOUT_SECONDS,
 ) -> int:
     """``pip <args>`` in the installer's box (``/install`` is the Packages folder)."""
-    tool = f"{RUNTIME_MOUNT}/pip-tool" if sandbox.layers.bubblewrap else str(pip_tool(sandbox))
-    pip_tool(sandbox)
+    copy = pip_tool(sandbox)
+    tool = f"{RUNTIME_MOUNT}/pip-tool" if sandbox.layers.bubblewrap else str(copy)
     return run_boxed(sandbox, folder, ["-c", _PIP_MAIN, tool, *args], on_line, timeout)

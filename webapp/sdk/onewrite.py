@@ -1,4 +1,4 @@
-"""HTTP requests sent in one write: the headers and a body together, with TCP_NODELAY.
+"""HTTP requests sent in one write: the headers and a body together (TCP_NODELAY on).
 
 urllib3 (under requests) writes a request's headers, then its body, as two segments. Through
 the sandbox's user-mode network (pasta) and on to a server that does not set TCP_NODELAY, the
@@ -9,7 +9,6 @@ Standard library and the sandbox's requests/urllib3 only.
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 ONE_WRITE_MAX = 64 * 1024  # bodies up to this go out in the headers' write
@@ -33,10 +32,7 @@ def _make_classes() -> dict[str, Any]:
 
         writes = 0  # socket writes made by all of them (tests read it)
         requests = 0  # requests sent
-        default_socket_options = [
-            *HTTPConnection.default_socket_options,
-            (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),
-        ]
+        # TCP_NODELAY comes with urllib3's default socket options (the test checks it).
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)

@@ -9,7 +9,7 @@ after the runtime's own packages, so these never shadow the platform's pinned se
 from __future__ import annotations
 
 import contextlib
-import re
+import csv
 import shutil
 import threading
 import time
@@ -95,6 +95,20 @@ def parse_installed_names(raw: object, folder: Path) -> list[str]:
 
 def listing(folder: Path) -> list[dict[str, str]]:
     return [{"name": name, "version": version} for name, version in installed(str(folder))]
+
+
+def overview(session: Session, folder: str | None, runtime_dir: str | None) -> dict[str, Any]:
+    """What the Packages page and ``GET /api/v1/packages`` show: the folder's packages, the
+    runtime's own, the job running (one long dead is marked failed) and the recent ones."""
+    running = running_job(session)
+    return {
+        "folder": folder,
+        "installed": listing(Path(folder)) if folder else [],
+        "runtime": [{"name": n, "version": v} for n, v in installed(runtime_dir)],
+        "running_job": running.id if running else None,
+        "recent_jobs": [job_view(job, offset=10**9) for job in recent_jobs(session)],
+        "running": job_view(running) if running else None,
+    }
 
 
 # --- jobs ---------------------------------------------------------------------------------
@@ -256,8 +270,6 @@ def start_in_background(target: Callable[[], None]) -> threading.Thread:
 
 # --- uninstall ------------------------------------------------------------------------------
 
-_RECORD_PATH = re.compile(r'^("?)(.+?)\1,')
-
 
 def remove_distribution(folder: Path, name: str) -> int:
     """Delete an installed distribution's files (its RECORD) and its ``.dist-info``; only
@@ -274,12 +286,11 @@ def remove_distribution(folder: Path, name: str) -> int:
     removed, dirs = 0, set()
     for info in infos:
         record = info / "RECORD"
-        lines = record.read_text(encoding="utf-8").splitlines() if record.is_file() else []
-        for line in lines:
-            match = _RECORD_PATH.match(line + ",")
-            if not match:
+        text = record.read_text(encoding="utf-8") if record.is_file() else ""
+        for row in csv.reader(text.splitlines()):  # RECORD is CSV: path, hash, size
+            if not row or not row[0]:
                 continue
-            path = folder / match.group(2)
+            path = folder / row[0]
             parent = path.parent.resolve()
             if parent != root and root not in parent.parents:
                 continue  # RECORD names a path outside the folder: never followed

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from flask import Blueprint, current_app, render_template
 from flask_login import current_user
@@ -12,7 +11,6 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import ScriptSet
-from webapp.runner import packages as runtime_packages
 from webapp.runner.sandbox import reachable_by
 from webapp.services import packages as service
 
@@ -27,18 +25,18 @@ def _job_uid() -> int:
 @bp.get("")
 def index():
     folder = current_app.config.get("FUNCPAD_USER_PACKAGES")
-    running = service.running_job(db.session)
-    db.session.commit()
+    shown = service.overview(db.session, folder, current_app.config["FUNCPAD_SANDBOX_PACKAGES"])
+    db.session.commit()  # a job found dead is recorded as such
     sets = db.session.scalars(
         select(ScriptSet).where(ScriptSet.requirements != "").order_by(ScriptSet.id)
     ).all()
     return render_template(
         "packages.html",
         folder=folder,
-        installed=service.listing(Path(folder)) if folder else [],
-        runtime=runtime_packages.installed(current_app.config["FUNCPAD_SANDBOX_PACKAGES"]),
-        running=service.job_view(running) if running else None,
-        recent=[service.job_view(j, offset=10**9) for j in service.recent_jobs(db.session)],
+        installed=shown["installed"],
+        runtime=shown["runtime"],
+        running=shown["running"],
+        recent=shown["recent_jobs"],
         sets=[s for s in sets if (s.requirements or "").strip()],
         can_change=bool(getattr(current_user, "is_admin", False)) and bool(folder),
         unreachable=bool(folder) and not reachable_by(folder, _job_uid()),

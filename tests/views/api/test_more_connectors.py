@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 
 import pytest
 import requests
 
-from tests.conftest import LIVE_ADMIN, ROOT, running_server
+from tests.conftest import make_api_token, running_server
 from tests.views.api.test_sql_redis_connectors import create, press_test, run, save_script
 
 CLICKHOUSE_SCRIPT = """
@@ -138,15 +135,8 @@ def live_api(tmp_path_factory):
     """A gunicorn (its embedded receiver listening) and an API token for it."""
     data_dir = tmp_path_factory.mktemp("dataway")
     with running_server(data_dir) as base:
-        made = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "webapp", "create-token", "dw", "--user",
-             LIVE_ADMIN[0]],
-            env={**os.environ, "FUNCPAD_DATA_DIR": str(data_dir), "FUNCPAD_SCHEDULER": "off",
-                 "FUNCPAD_RUNNER_WARMUP": "off"},
-            capture_output=True, text=True, check=True, cwd=ROOT,
-        )  # fmt: skip
         session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {made.stdout.strip().splitlines()[-1]}"
+        session.headers["Authorization"] = f"Bearer {make_api_token(data_dir, 'dw')}"
         yield base, session
 
 

@@ -11,7 +11,6 @@ from pydantic import Field
 
 from webapp.extensions import db
 from webapp.models import ScriptSet
-from webapp.runner import packages as runtime_packages
 from webapp.runner.service import get_runner
 from webapp.services import packages as service
 from webapp.services.errors import N_, NotFound, ServiceError
@@ -93,23 +92,14 @@ def start_job(action: str, requested: list[str]):
 @operation(N_("Installed packages"), tag=TAG, responses={200: shapes.Packages})
 def list_packages():
     """The Packages folder's packages and the runtime's own (which win on a conflict)."""
-    folder = current_app.config.get("FUNCPAD_USER_PACKAGES")
-    running = service.running_job(db.session)
-    db.session.commit()
-    runtime_dir = current_app.config["FUNCPAD_SANDBOX_PACKAGES"]
-    return jsonify(
-        {
-            "folder": folder,
-            "installed": service.listing(Path(folder)) if folder else [],
-            "runtime": [
-                {"name": n, "version": v} for n, v in runtime_packages.installed(runtime_dir)
-            ],
-            "running_job": running.id if running else None,
-            "recent_jobs": [
-                service.job_view(j, offset=10**9) for j in service.recent_jobs(db.session)
-            ],
-        }
+    shown = service.overview(
+        db.session,
+        current_app.config.get("FUNCPAD_USER_PACKAGES"),
+        current_app.config["FUNCPAD_SANDBOX_PACKAGES"],
     )
+    db.session.commit()  # a job found dead is recorded as such
+    shown.pop("running")
+    return jsonify(shown)
 
 
 @api.post("/packages/install")
