@@ -1,9 +1,19 @@
+import multiprocessing
 import os
 import stat
 
 import pytest
 
-from webapp.config import ConfigError, load_config, parse_bind, parse_bool, parse_int
+from webapp import config as config_module
+from webapp.config import (
+    ConfigError,
+    load_config,
+    load_or_create_secret_key,
+    load_or_create_secrets_key,
+    parse_bind,
+    parse_bool,
+    parse_int,
+)
 
 
 def test_defaults(tmp_path):
@@ -35,6 +45,53 @@ def test_secret_key_is_generated_once_with_mode_0600(tmp_path):
     assert stat.S_IMODE(os.stat(tmp_path).st_mode) == expected
     load_config({"FUNCPAD_DATA_DIR": str(tmp_path), "FUNCPAD_USER_PACKAGES": "off"})
     assert stat.S_IMODE(os.stat(tmp_path).st_mode) == 0o700
+
+
+@pytest.mark.parametrize("load", [load_or_create_secret_key, load_or_create_secrets_key])
+def test_a_worker_starting_during_the_first_write_gets_the_same_key(tmp_path, monkeypatch, load):
+    """CI once saw a worker read the key file between its creation and its write ("too short to
+    be a secret key"). Here a second worker starts exactly mid-write: it must neither fail nor
+    end up with a key other than the one the first worker returns."""
+    real_fsync = os.fsync
+    seen_by_second, started = [], []
+
+    def second_worker_starts_now(fd):
+        real_fsync(fd)
+        if not started:  # only the first worker's write is interrupted
+            started.append(True)
+            seen_by_second.append(load(tmp_path))
+
+    monkeypatch.setattr(config_module.os, "fsync", second_worker_starts_now)
+    first = load(tmp_path)
+    assert seen_by_second == [first]
+    assert len(list(tmp_path.iterdir())) == 1  # the key file, no temporary file left behind
+    assert load(tmp_path) == first
+
+
+def _race(data_dir, barrier, results):
+    barrier.wait()
+    try:
+        results.put((load_or_create_secret_key(data_dir), load_or_create_secrets_key(data_dir)))
+    except Exception as error:  # the assertion below shows which
+        results.put(repr(error))
+
+
+def test_many_workers_starting_at_once_agree_on_the_keys(tmp_path):
+    context = multiprocessing.get_context("fork")
+    for attempt in range(10):
+        data_dir = tmp_path / str(attempt)
+        data_dir.mkdir()
+        barrier, results = context.Barrier(6), context.Queue()
+        workers = [
+            context.Process(target=_race, args=(data_dir, barrier, results)) for _ in range(6)
+        ]
+        for worker in workers:
+            worker.start()
+        answers = [results.get(timeout=30) for _ in workers]
+        for worker in workers:
+            worker.join(30)
+        assert len(set(answers)) == 1, answers
+        assert all(isinstance(a, tuple) for a in answers), answers
 
 
 def test_nothing_in_the_data_dir_but_the_packages_folder_is_open_to_others(data_dir):

@@ -130,40 +130,56 @@ def parse_redis_url(raw: str | None) -> str | None:
     return value
 
 
-def load_or_create_secret_key(data_dir: Path) -> str:
-    """Return the instance's secret key, creating it (mode 0600) on first start.
+def _create_once(path: Path, make_key) -> str | None:
+    """Write ``make_key()`` to ``path`` (mode 0600) unless it exists; return the new key, or
+    None when another process got there first.
 
-    The file is created with O_EXCL so two workers starting together cannot both write one;
-    the loser simply reads the winner's key.
-    """
-    path = data_dir / SECRET_KEY_FILE
+    The key is written to a private temporary file and hard-linked into place, so the file
+    appears with its whole content: a worker starting at the same moment never reads it empty
+    (O_EXCL alone would let it see the file between create and write)."""
+    key = make_key()
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temporary, path)
     except FileExistsError:
-        key = path.read_text().strip()
-        if len(key) < 32:
-            raise ConfigError(f"{path} is too short to be a secret key") from None
-        return key
-    key = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
+        return None
+    finally:
+        temporary.unlink(missing_ok=True)
+    return key
+
+
+def load_or_create_secret_key(data_dir: Path) -> str:
+    """Return the instance's secret key, creating it (mode 0600) on first start; two workers
+    starting together agree on one key (see ``_create_once``)."""
+    path = data_dir / SECRET_KEY_FILE
+    if not path.exists():
+        created = _create_once(path, lambda: secrets.token_urlsafe(48))
+        if created is not None:
+            return created
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ConfigError(f"{path} is too short to be a secret key")
     return key
 
 
 def load_or_create_secrets_key(data_dir: Path) -> str:
     """Return the Fernet key (urlsafe base64 of 32 random bytes) that encrypts connectors'
-    secrets at rest, creating it (mode 0600, O_EXCL) on first start."""
+    secrets at rest, creating it (mode 0600) on first start like the secret key."""
     path = data_dir / SECRETS_KEY_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = path.read_text().strip()
-        if len(key) != 44:
-            raise ConfigError(f"{path} is not a Fernet key (44 characters)") from None
-        return key
-    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
+    if not path.exists():
+        created = _create_once(
+            path, lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        )
+        if created is not None:
+            return created
+    key = path.read_text().strip()
+    if len(key) != 44:
+        raise ConfigError(f"{path} is not a Fernet key (44 characters)")
     return key
 
 
