@@ -1,5 +1,5 @@
-"""The point writer: stores after the answer, in group commits, with back-pressure, retries and
-a drain at exit."""
+"""The point writer: group commits that a write waits for, back-pressure, retries and a drain
+at exit."""
 
 import sqlite3
 import subprocess
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from webapp.receiver.store import PointStore
-from webapp.receiver.writer import PointWriter, WriterBusy
+from webapp.receiver.writer import PointWriter, StoreFailing, WriterBusy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -179,3 +179,53 @@ def test_a_request_the_store_cannot_take_does_not_sink_the_others_it_was_grouped
     assert writer.flush(timeout=10)
     assert stored_count(tmp_path / "p.db") == 4  # requests 1 and 3, two fields each
     assert "dropped" in caplog.text
+
+
+def test_write_returns_once_stored_and_says_when_its_points_were_refused(tmp_path):
+    store = PointStore(tmp_path / "p.db")
+    writer = PointWriter(store)
+    writer.write("metric", [metric(1)])
+    assert stored_count(tmp_path / "p.db") == 2  # no flush: write waited for the commit
+    real_write_many = store.write_many
+
+    def refuse_poison(batches):
+        if any(p["fields"].get("poison") for _c, points in batches for p in points):
+            raise ValueError("cannot store this")
+        return real_write_many(batches)
+
+    store.write_many = refuse_poison
+    with pytest.raises(StoreFailing):
+        writer.write("metric", [{**metric(2), "fields": {"poison": 1.0}}])
+    writer.write("metric", [metric(3)])  # the next one is not blamed for it
+    assert stored_count(tmp_path / "p.db") == 4
+
+
+def test_concurrent_writes_each_return_once_their_own_points_are_visible(tmp_path):
+    store = PointStore(tmp_path / "p.db")
+    writer = PointWriter(store)
+    commits = []
+    real_write_many = store.write_many
+    store.write_many = lambda batches: commits.append(len(batches)) or real_write_many(batches)
+    errors = []
+
+    def client(n):
+        try:
+            for i in range(20):
+                writer.write("metric", [metric(n * 100 + i)])
+                with sqlite3.connect(tmp_path / "p.db") as conn:  # visible to another reader
+                    found = conn.execute(
+                        "SELECT count(*) FROM metric_points WHERE time = ?",
+                        (metric(n * 100 + i)["time"],),
+                    ).fetchone()[0]
+                assert found == 1
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert stored_count(tmp_path / "p.db") == 160
+    assert sum(commits) == 80  # every request's batch went through the store once

@@ -1,21 +1,22 @@
-"""Stores accepted points after the write request has been answered, as DataKit does.
+"""Stores accepted points in group commits: a write is answered once its points are stored.
 
-DataKit answers ``/v1/write`` once the body is parsed and forwards the points afterwards. The
-receiver does the same: the request thread parses and validates (so a bad body is still
-refused whole, with its line numbers), hands the points to a ``PointWriter`` and answers; the
-writer's thread stores everything queued so far in one transaction (group commit), which
-costs the request nothing and lets SQLite's work run beside the next request's parsing.
+The request thread parses and validates (so a bad body is still refused whole, with its line
+numbers), hands the points to a ``PointWriter`` and waits; the writer's thread stores
+everything queued so far in one transaction (group commit), so concurrent requests share a
+commit and SQLite's work runs beside the next request's parsing. A 200 therefore means the
+points are in the database file: a kill -9 of the process right after cannot lose them.
 
 Guarantees:
 - nothing accepted is dropped for lack of room: ``submit`` waits while more than
   ``max_pending`` points are queued (back-pressure), and gives up with ``WriterBusy`` only
   after ``wait_seconds``, before anything was accepted;
+- ``store`` waits for its own batch: it raises ``WriterBusy`` if the batch could not be
+  started within ``wait_seconds`` (then it is taken back, nothing stored) and ``StoreFailing``
+  if the store refused it;
 - a store that is busy or failing (locked file, full disk) is retried with a growing pause;
   the queued points stay in memory meanwhile;
-- ``flush()`` returns once everything submitted before the call is stored: reads call it, so a
-  page opened after a write shows that write;
+- ``flush()`` returns once everything submitted before the call is stored;
 - ``close()`` (also run at interpreter exit) stores what is queued before the process ends.
-  Only a hard kill (SIGKILL, power loss) can lose the points of the last few milliseconds.
 """
 
 from __future__ import annotations
@@ -50,10 +51,13 @@ class PointWriter:
         self.store = store
         self.max_pending = max_pending
         self.wait_seconds = wait_seconds
-        self._queue: deque[tuple[str, list[dict[str, Any]]]] = deque()
+        # [ticket, category, points] in submission order (a list: a batch given up on is
+        # emptied in place).
+        self._queue: deque[list[Any]] = deque()
         self._pending_points = 0
         self._submitted = 0  # batches handed in
         self._stored = 0  # batches stored (or given up on)
+        self._dropped: set[int] = set()  # tickets of batches the store refused, until asked
         self._changed = threading.Condition()
         self._closing = False
         self._thread: threading.Thread | None = None
@@ -74,14 +78,44 @@ class PointWriter:
         # write is not kept alive by the interpreter's exit hooks.
         atexit.register(self.close)
 
-    def submit(self, category: str, points: list[dict[str, Any]]) -> None:
-        """Queue one request's points; waits (back-pressure) while the queue is full.
+    def write(self, category: str, points: list[dict[str, Any]]) -> None:
+        """Queue one request's points and return once they are stored (see the guarantees)."""
+        ticket = self.submit(category, points)
+        if ticket is None:
+            return
+        deadline = time.monotonic() + self.wait_seconds
+        with self._changed:
+            while self._stored < ticket:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._give_up(ticket)
+                self._changed.wait(left)
+            if ticket in self._dropped:
+                self._dropped.discard(ticket)
+                raise StoreFailing("the point store refused these points (see the log)")
+
+    def _give_up(self, ticket: int) -> None:
+        """Out of time (called holding the lock): take the batch back if the writer has not
+        started on it, so a 503 means nothing was stored."""
+        for item in self._queue:
+            if item[0] == ticket:
+                self._pending_points -= len(item[2])
+                item[2] = []  # stays in line as an empty batch, so the counts stay in order
+                self._changed.notify_all()
+                raise WriterBusy(
+                    f"{self._pending_points} points are waiting to be stored; try again"
+                )
+        raise WriterBusy("the point store is slow to confirm this write; it may still be stored")
+
+    def submit(self, category: str, points: list[dict[str, Any]]) -> int | None:
+        """Queue one request's points; waits (back-pressure) while the queue is full. Returns
+        the batch's ticket (None for no points): it is stored once ``stored >= ticket``.
 
         ``StoreFailing`` while the store fails: a client must not get 200 for points that
         cannot be stored (what is queued already is retried until the store recovers).
         """
         if not points:
-            return
+            return None
         if self.failure is not None:
             raise StoreFailing(f"the point store cannot write: {self.failure}")
         deadline = time.monotonic() + self.wait_seconds
@@ -94,10 +128,11 @@ class PointWriter:
                         f"{self._pending_points} points are waiting to be stored; try again"
                     )
                 self._changed.wait(left)
-            self._queue.append((category, points))
-            self._pending_points += len(points)
             self._submitted += 1
+            self._queue.append([self._submitted, category, points])
+            self._pending_points += len(points)
             self._changed.notify_all()
+            return self._submitted
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until everything submitted so far is stored; False on timeout."""
@@ -137,21 +172,25 @@ class PointWriter:
                     return
                 batches = list(self._queue)
                 self._queue.clear()
-            self._store_with_retries(batches)
+            dropped = self._store_with_retries(batches)
             with self._changed:
-                self._pending_points -= sum(len(points) for _category, points in batches)
+                self._pending_points -= sum(len(item[2]) for item in batches)
                 self._stored += len(batches)
+                if len(self._dropped) > 10_000:  # tickets nobody waited for (plain submits)
+                    self._dropped.clear()
+                self._dropped.update(dropped)
                 self._changed.notify_all()
 
-    def _store_with_retries(self, batches: list[tuple[str, list[dict[str, Any]]]]) -> None:
+    def _store_with_retries(self, batches: list[list[Any]]) -> list[int]:
+        """Store the batches; returns the tickets of those the store refused (dropped)."""
         attempt = 0
         while True:
             try:
-                self.store.write_many(batches)
+                self.store.write_many([(c, points) for _, c, points in batches if points])
                 if self.failure is not None:
                     log.info("the point store writes again")
                 self.failure = None
-                return
+                return []
             except sqlite3.OperationalError as exc:  # locked, busy, disk full or I/O: retry
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     self.failure = str(exc)  # not just a moment's contention
@@ -166,9 +205,7 @@ class PointWriter:
                 # one, so only the one at fault is dropped, and keep the process serving.
                 if len(batches) == 1:
                     log.exception(
-                        "storing a batch of %d points failed; dropped", len(batches[0][1])
+                        "storing a batch of %d points failed; dropped", len(batches[0][2])
                     )
-                    return
-                for batch in batches:
-                    self._store_with_retries([batch])
-                return
+                    return [batches[0][0]]
+                return [t for batch in batches for t in self._store_with_retries([batch])]
