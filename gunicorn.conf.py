@@ -2,6 +2,9 @@
 
 import importlib.util
 import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 # webapp/config.py by its path, not as webapp.config: importing the package would load Flask
@@ -15,10 +18,14 @@ parse_bind, parse_int = _config.parse_bind, _config.parse_int
 parse_receiver_bind = _config.parse_receiver_bind
 
 bind = [parse_bind("FUNCPAD_BIND", os.environ.get("FUNCPAD_BIND"))]
-# The embedded DataKit receiver's own port (only its paths answer there): scripts may reach it.
+# The embedded DataKit receiver's own port (only its paths answer there; scripts may reach it)
+# is not gunicorn's: its own server answers it (webapp/receiver/server.py), off the app's threads.
 receiver_bind = parse_receiver_bind(os.environ.get("FUNCPAD_RECEIVER_BIND"))
-if receiver_bind and receiver_bind not in bind:
-    bind.append(receiver_bind)
+if receiver_bind in bind:
+    raise SystemExit("FUNCPAD_RECEIVER_BIND must differ from FUNCPAD_BIND")
+receiver_processes = parse_int(
+    "FUNCPAD_RECEIVER_PROCESSES", os.environ.get("FUNCPAD_RECEIVER_PROCESSES"), 2, minimum=1
+)
 # One worker by default: the runner pool (and so the concurrency limit) is per process.
 workers = parse_int("FUNCPAD_WORKERS", os.environ.get("FUNCPAD_WORKERS"), 1, minimum=1)
 threads = parse_int("FUNCPAD_THREADS", os.environ.get("FUNCPAD_THREADS"), 16, minimum=1)
@@ -31,6 +38,45 @@ wsgi_app = "webapp:create_app()"
 # The worker heartbeat touches a file in every loop of the worker: keep it in memory.
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
+
+
+_receiver = {}
+
+
+def on_starting(server):
+    """Bind the receiver's port here, as gunicorn binds its own: a busy port stops the start."""
+    if not receiver_bind:
+        return
+    host, _, port = receiver_bind.rpartition(":")
+    sock = socket.create_server(
+        (host.strip("[]"), int(port)),
+        family=socket.AF_INET6 if ":" in host else socket.AF_INET,
+        backlog=1024,
+    )
+    sock.set_inheritable(True)
+    _receiver["socket"] = sock
+
+
+def when_ready(server):
+    sock = _receiver.get("socket")
+    if sock is None:
+        return
+    _receiver["process"] = subprocess.Popen(
+        [sys.executable, "-m", "webapp.receiver.server", "--fd", str(sock.fileno()),
+         "--processes", str(receiver_processes)],
+        pass_fds=(sock.fileno(),),
+        cwd=Path(__file__).resolve().parent,
+    )  # fmt: skip
+
+
+def on_exit(server):
+    process = _receiver.get("process")
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def post_worker_init(worker):

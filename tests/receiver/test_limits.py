@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import running_server
+from tests.conftest import free_port, running_server
 from tests.receiver.test_listener import logged_in
 from webapp.receiver.ingest import IngestError, decode_body
 
@@ -58,10 +58,27 @@ def test_the_write_api_answers_a_bomb_with_413_in_datakit_format(client, encodin
     assert response.json["error_code"] == "datakit.bodyTooLarge"
 
 
+def children_of(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def is_receiver(pid: int) -> bool:
+    return b"webapp.receiver.server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
 def worker_of(master_pid: int) -> int:
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-    assert len(children) == 1, children
-    return int(children[0])
+    """The gunicorn worker (the master's other child is the receiver's supervisor)."""
+    workers = [pid for pid in children_of(master_pid) if not is_receiver(pid)]
+    assert len(workers) == 1, workers
+    return workers[0]
+
+
+def receiver_process_of(master_pid: int) -> int:
+    """One of the receiver's server processes (children of its supervisor)."""
+    (supervisor,) = [pid for pid in children_of(master_pid) if is_receiver(pid)]
+    servers = children_of(supervisor)
+    assert servers, "the receiver's supervisor has no server processes"
+    return servers[0]
 
 
 def peak_rss_kb(pid: int) -> int:
@@ -76,6 +93,49 @@ def server(tmp_path_factory):
     processes = []
     with running_server(tmp_path_factory.mktemp("limits"), processes) as base:
         yield base, worker_of(processes[0].pid)
+
+
+@pytest.fixture(scope="module")
+def receiver(tmp_path_factory):
+    """The receiver's own port, served by one process so its memory can be watched."""
+    processes, port = [], free_port()
+    with running_server(
+        tmp_path_factory.mktemp("limits-receiver"),
+        processes,
+        FUNCPAD_RECEIVER_BIND=f"127.0.0.1:{port}",
+        FUNCPAD_RECEIVER_PROCESSES="1",
+    ):
+        yield f"http://127.0.0.1:{port}", receiver_process_of(processes[0].pid)
+
+
+def test_a_bomb_on_the_receiver_port_costs_its_process_at_most_the_cap(receiver, gzip_bomb):
+    base, process = receiver
+    assert requests.post(f"{base}/v1/write/metric", data="warm v=1", timeout=10).ok
+    before = peak_rss_kb(process)
+    response = requests.post(
+        f"{base}/v1/write/metric", data=gzip_bomb, headers={"Content-Encoding": "gzip"}, timeout=60
+    )
+    assert response.status_code == 413
+    assert response.json()["error_code"] == "datakit.bodyTooLarge"
+    grown_mib = (peak_rss_kb(process) - before) / 1024
+    assert grown_mib < 48, f"the receiver's peak memory grew by {grown_mib:.0f} MiB"
+
+
+def test_a_body_over_the_cap_on_the_receiver_port_is_refused_without_holding_it(receiver):
+    base, process = receiver
+    before = peak_rss_kb(process)
+    with requests.Session() as session:
+        response = session.post(
+            f"{base}/v1/write/metric",
+            data=b"x" * (33 * 1024 * 1024),  # over FUNCPAD_RECEIVER_MAX_BODY_MB (32)
+            headers={"Content-Type": "text/plain"},
+            timeout=60,
+        )
+        assert response.status_code == 413
+        assert response.json()["error_code"] == "datakit.bodyTooLarge"
+        assert (peak_rss_kb(process) - before) / 1024 < 16  # skipped in steps, never held
+        # The body was read through, so the same keep-alive connection carries on.
+        assert session.post(f"{base}/v1/write/metric", data="after v=1", timeout=10).ok
 
 
 def test_a_bomb_over_http_costs_the_worker_at_most_the_cap(server, gzip_bomb):

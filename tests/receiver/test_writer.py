@@ -186,14 +186,14 @@ def test_write_returns_once_stored_and_says_when_its_points_were_refused(tmp_pat
     writer = PointWriter(store)
     writer.write("metric", [metric(1)])
     assert stored_count(tmp_path / "p.db") == 2  # no flush: write waited for the commit
-    real_write_many = store.write_many
+    real_write_many = store._write_many_locked
 
     def refuse_poison(batches):
         if any(p["fields"].get("poison") for _c, points in batches for p in points):
             raise ValueError("cannot store this")
         return real_write_many(batches)
 
-    store.write_many = refuse_poison
+    store._write_many_locked = refuse_poison  # both paths: inline and queued
     with pytest.raises(StoreFailing):
         writer.write("metric", [{**metric(2), "fields": {"poison": 1.0}}])
     writer.write("metric", [metric(3)])  # the next one is not blamed for it
@@ -204,8 +204,10 @@ def test_concurrent_writes_each_return_once_their_own_points_are_visible(tmp_pat
     store = PointStore(tmp_path / "p.db")
     writer = PointWriter(store)
     commits = []
-    real_write_many = store.write_many
-    store.write_many = lambda batches: commits.append(len(batches)) or real_write_many(batches)
+    real_write_many = store._write_many_locked
+    store._write_many_locked = lambda batches: (
+        commits.append(len(batches)) or real_write_many(batches)
+    )
     errors = []
 
     def client(n):

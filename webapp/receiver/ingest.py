@@ -60,7 +60,7 @@ def decode_body(body: bytes, encoding: str | None, limit: int = MAX_BODY_BYTES) 
     encoding = (encoding or "").strip().lower()
     if encoding in ("", "identity"):
         if len(body) > limit:
-            raise _too_large(limit)
+            raise too_large(limit)
         return body
     if encoding in ("gzip", "x-gzip"):
         modes = (16 + zlib.MAX_WBITS,)
@@ -93,7 +93,7 @@ def _inflate(body: bytes, wbits: int, limit: int) -> bytes:
             chunk = inflater.decompress(pending, min(INFLATE_CHUNK, limit + 1 - len(out)))
             out += chunk
             if len(out) > limit:
-                raise _too_large(limit)
+                raise too_large(limit)
             pending = inflater.unconsumed_tail
             if inflater.eof or (not pending and not chunk):
                 break
@@ -104,7 +104,7 @@ def _inflate(body: bytes, wbits: int, limit: int) -> bytes:
             return bytes(out)
 
 
-def _too_large(limit: int) -> IngestError:
+def too_large(limit: int) -> IngestError:
     return IngestError(
         "datakit.bodyTooLarge",
         f"the decompressed body is larger than {limit // (1024 * 1024)} MiB "

@@ -196,30 +196,42 @@ class PointStore:
 
         Later points win over earlier ones with the same series, field and time.
         """
+        with self._write_lock:
+            return self._write_many_locked(batches)
+
+    def try_write_many(self, batches: list[tuple[str, list[dict[str, Any]]]]) -> int | None:
+        """``write_many`` if no other thread of this process is writing; else None at once."""
+        if not self._write_lock.acquire(blocking=False):
+            return None
+        try:
+            return self._write_many_locked(batches)
+        finally:
+            self._write_lock.release()
+
+    def _write_many_locked(self, batches: list[tuple[str, list[dict[str, Any]]]]) -> int:
         conn = self.connection()
         count = 0
         by_category: dict[str, list[dict[str, Any]]] = {}
         for category, points in batches:
             by_category.setdefault(category, []).extend(points)
-        with self._write_lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for category, points in by_category.items():
-                    if category == "metric":
-                        count += self._write_metrics(conn, points)
-                    elif category == "logging":
-                        count += self._write_logs(conn, points)
-                    else:
-                        count += self._write_others(conn, category, points)
-                conn.execute("COMMIT")
-            except BaseException:
-                # SQLite may have rolled back already (a full disk ends the transaction): a
-                # failing ROLLBACK must not hide the real cause.
-                if conn.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                self._series.clear()  # ids inserted in the rolled-back transaction are gone
-                raise
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for category, points in by_category.items():
+                if category == "metric":
+                    count += self._write_metrics(conn, points)
+                elif category == "logging":
+                    count += self._write_logs(conn, points)
+                else:
+                    count += self._write_others(conn, category, points)
+            conn.execute("COMMIT")
+        except BaseException:
+            # SQLite may have rolled back already (a full disk ends the transaction): a
+            # failing ROLLBACK must not hide the real cause.
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            self._series.clear()  # ids inserted in the rolled-back transaction are gone
+            raise
         return count
 
     def _write_others(

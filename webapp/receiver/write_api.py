@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from webapp.receiver.ingest import IngestError, Params, ingest
+from webapp.receiver.ingest import IngestError, Params, ingest, too_large
 from webapp.receiver.writer import StoreFailing, WriterBusy
 from webapp.sdk import lineprotocol
 
@@ -146,6 +146,12 @@ def write(
         ]
         return Answer(200, "\n".join(lines).encode(), "text/plain; charset=utf-8")
     return Answer(200)
+
+
+def body_too_large(limit: int) -> Answer:
+    """A body over the cap, refused before it is read whole."""
+    exc = too_large(limit)
+    return error(exc.code, exc.message, exc.status)
 
 
 def query_raw() -> Answer:

@@ -58,6 +58,7 @@ class PointWriter:
         self._submitted = 0  # batches handed in
         self._stored = 0  # batches stored (or given up on)
         self._dropped: set[int] = set()  # tickets of batches the store refused, until asked
+        self._storing = False  # a thread is in the store (the writer's, or a write's own)
         self._changed = threading.Condition()
         self._closing = False
         self._thread: threading.Thread | None = None
@@ -79,7 +80,12 @@ class PointWriter:
         atexit.register(self.close)
 
     def write(self, category: str, points: list[dict[str, Any]]) -> None:
-        """Queue one request's points and return once they are stored (see the guarantees)."""
+        """Store one request's points, returning once they are stored (see the guarantees).
+
+        With nothing queued and nothing being stored, the caller stores them itself: handing
+        a lone request to the writer's thread and back costs more than its commit."""
+        if points and self._store_inline(category, points):
+            return
         ticket = self.submit(category, points)
         if ticket is None:
             return
@@ -93,6 +99,26 @@ class PointWriter:
             if ticket in self._dropped:
                 self._dropped.discard(ticket)
                 raise StoreFailing("the point store refused these points (see the log)")
+
+    def _store_inline(self, category: str, points: list[dict[str, Any]]) -> bool:
+        """True once stored by the calling thread; False to take the queue instead (others
+        are being stored, retention is pruning, or the store is busy: the queue waits and
+        retries, within ``wait_seconds``)."""
+        with self._changed:
+            if self._queue or self._storing or self.failure is not None:
+                return False
+            self._storing = True
+        try:
+            return self.store.try_write_many([(category, points)]) is not None
+        except sqlite3.OperationalError:
+            return False
+        except Exception:
+            log.exception("storing a batch of %d points failed; dropped", len(points))
+            raise StoreFailing("the point store refused these points (see the log)") from None
+        finally:
+            with self._changed:
+                self._storing = False
+                self._changed.notify_all()
 
     def _give_up(self, ticket: int) -> None:
         """Out of time (called holding the lock): take the batch back if the writer has not
@@ -166,13 +192,18 @@ class PointWriter:
     def _run(self) -> None:
         while True:
             with self._changed:
-                while not self._queue and not self._closing:
+                while (not self._queue or self._storing) and not self._closing:
                     self._changed.wait()
                 if not self._queue:
                     return
                 batches = list(self._queue)
                 self._queue.clear()
-            dropped = self._store_with_retries(batches)
+                self._storing = True
+            try:
+                dropped = self._store_with_retries(batches)
+            finally:
+                with self._changed:
+                    self._storing = False
             with self._changed:
                 self._pending_points -= sum(len(item[2]) for item in batches)
                 self._stored += len(batches)

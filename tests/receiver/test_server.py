@@ -1,0 +1,139 @@
+"""The receiver's own server (webapp/receiver/server.py) under the real gunicorn: a 200 means
+stored even across a kill -9, a dead server process is replaced, nothing outlives the app, and
+HTTP/1.1 as clients send it (keep-alive, chunked bodies, 100-continue) is understood."""
+
+import os
+import signal
+import socket
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import free_port, running_server
+from tests.receiver.test_limits import children_of, is_receiver
+
+
+def receiver_processes(master_pid: int) -> tuple[int, list[int]]:
+    (supervisor,) = [pid for pid in children_of(master_pid) if is_receiver(pid)]
+    return supervisor, children_of(supervisor)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/stat").read_text().split(") ")[1].split()[0]
+    return status != "Z"
+
+
+def wait_until(predicate, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+@pytest.fixture
+def app_with_receiver(tmp_path):
+    processes, port = [], free_port()
+    with running_server(tmp_path, processes, FUNCPAD_RECEIVER_BIND=f"127.0.0.1:{port}"):
+        yield tmp_path, f"http://127.0.0.1:{port}", processes[0]
+
+
+def test_every_acknowledged_point_survives_a_kill_9(app_with_receiver):
+    data_dir, receiver, gunicorn = app_with_receiver
+    supervisor, servers = receiver_processes(gunicorn.pid)
+    assert len(servers) == 2  # FUNCPAD_RECEIVER_PROCESSES' default
+    acknowledged = []
+    with requests.Session() as session:
+        for n in range(300):
+            body = f"survivor,n={n % 7} v={n} {1_700_000_000 + n}"
+            if session.post(f"{receiver}/v1/write/metric?precision=s", data=body).ok:
+                acknowledged.append(n)
+    os.killpg(gunicorn.pid, signal.SIGKILL)  # the whole app at once: no exit hook runs
+    gunicorn.wait(10)
+    assert wait_until(lambda: not any(alive(pid) for pid in [supervisor, *servers]))
+    assert len(acknowledged) == 300
+    with sqlite3.connect(data_dir / "points.db") as conn:
+        stored = conn.execute(
+            "SELECT count(*) FROM metric_points p JOIN series s ON s.id = p.series_id "
+            "WHERE s.measurement = 'survivor'"
+        ).fetchone()[0]
+    assert stored == 300
+
+
+def test_a_server_process_that_dies_is_replaced_and_the_port_keeps_answering(app_with_receiver):
+    _, receiver, gunicorn = app_with_receiver
+    supervisor, servers = receiver_processes(gunicorn.pid)
+    os.kill(servers[0], signal.SIGKILL)
+    assert wait_until(lambda: len(children_of(supervisor)) == 2 and servers[0] not in
+                      children_of(supervisor))  # fmt: skip
+    for n in range(20):  # new connections, whichever process takes them
+        answer = requests.post(f"{receiver}/v1/write/metric", data=f"after v={n}", timeout=5)
+        assert answer.status_code == 200
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_nothing_outlives_the_app_when_gunicorn_master_ends(tmp_path, how):
+    processes, port = [], free_port()
+    with running_server(tmp_path, processes, FUNCPAD_RECEIVER_BIND=f"127.0.0.1:{port}"):
+        master = processes[0]
+        supervisor, servers = receiver_processes(master.pid)
+        # A stop, or a kill of the master alone (its children are orphaned, no hook runs).
+        os.kill(master.pid, how)
+        master.wait(20)
+        assert wait_until(lambda: not any(alive(pid) for pid in [supervisor, *servers]), 5)
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/v1/ping", timeout=2)
+
+
+def raw_exchange(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += sock.recv(65536)
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        while len(rest) < length:
+            rest += sock.recv(65536)
+        return head + b"\r\n\r\n" + rest
+
+
+def test_http_as_clients_send_it(app_with_receiver):
+    _, receiver, _ = app_with_receiver
+    port = int(receiver.rpartition(":")[2])
+    chunked = raw_exchange(
+        port,
+        b"POST /v1/write/metric?echo=lp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"6\r\nchunk \r\n7\r\nv=1 170\r\n7\r\n0000000\r\n0\r\n\r\n",
+    )
+    assert chunked.startswith(b"HTTP/1.1 200") and chunked.endswith(
+        b"chunk v=1 1700000000000000000"
+    )
+    # A client that waits for "100 Continue" before sending the body (curl does for large ones).
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        body = b"expecting v=2 1700000000"
+        sock.sendall(
+            b"POST /v1/write/metric HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)
+        )
+        assert sock.recv(1024).startswith(b"HTTP/1.1 100")
+        sock.sendall(body)
+        assert sock.recv(1024).startswith(b"HTTP/1.1 200")
+    # Keep-alive: many requests on one connection, each answered in one segment.
+    with requests.Session() as session:
+        for n in range(50):
+            assert session.post(f"{receiver}/v1/write/metric", data=f"ka v={n}").ok
+        assert session.get(f"{receiver}/v1/ping").json()["content"]["commit"] == "embedded"
+    broken = raw_exchange(
+        port,
+        b"POST /v1/write/metric HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    )
+    assert broken.startswith(b"HTTP/1.1 400") and b"unreadable body" in broken
