@@ -48,14 +48,17 @@ def make_token(data_dir: Path) -> str:
 
 
 @contextmanager
-def gunicorn(data_dir: Path, *, scheduler: bool = False) -> Iterator[tuple[str, int]]:
-    """Yield (base URL, gunicorn pid) once ``/healthz`` answers (and the scheduler is active)."""
+def gunicorn(
+    data_dir: Path, *, scheduler: bool = False, receiver_port: int | None = None
+) -> Iterator[tuple[str, int]]:
+    """Yield (base URL, gunicorn pid) once ``/healthz`` answers (and the scheduler is active);
+    the receiver's own port is ``receiver_port`` (a free one if not given)."""
     port = free_port()
     env = {
         **os.environ,
         "FUNCPAD_DATA_DIR": str(data_dir),
         "FUNCPAD_BIND": f"127.0.0.1:{port}",
-        "FUNCPAD_RECEIVER_BIND": f"127.0.0.1:{free_port()}",
+        "FUNCPAD_RECEIVER_BIND": f"127.0.0.1:{receiver_port or free_port()}",
         "FUNCPAD_SCHEDULER": "on" if scheduler else "off",
     }
     server = subprocess.Popen(

@@ -72,7 +72,8 @@ class IngestHandler(http.server.BaseHTTPRequestHandler):
         return True
 
     def log_message(self, format: str, *args) -> None:
-        log.debug("%s %s", self.address_string(), format % args)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s", self.address_string(), format % args)
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path

@@ -11,7 +11,9 @@ Times are nanoseconds since the epoch. Each thread uses its own connection (WAL 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -139,11 +141,16 @@ class PointStore:
         self._local = threading.local()
         self._series: dict[tuple[str, tuple], int] = {}
         self._write_lock = threading.Lock()
+        # Writers in other processes (the receiver's servers, the app) queue on this file lock
+        # rather than on SQLite's busy handler, which polls with sleeps of up to 100 ms: a
+        # waiting writer starts the moment the other commits.
+        lock_path = f"{self.path}.write-lock"
+        self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         self._create_or_upgrade(self.connection())
 
     def _create_or_upgrade(self, conn: sqlite3.Connection) -> None:
         conn.executescript(SCHEMA)  # idempotent; executescript runs outside a transaction
-        with self._write_lock:
+        with self._write_lock, self._file_lock():
             conn.execute("BEGIN IMMEDIATE")  # one process upgrades, the others then see it
             try:
                 (version,) = conn.execute("PRAGMA user_version").fetchone()
@@ -196,7 +203,7 @@ class PointStore:
 
         Later points win over earlier ones with the same series, field and time.
         """
-        with self._write_lock:
+        with self._write_lock, self._file_lock():
             return self._write_many_locked(batches)
 
     def try_write_many(self, batches: list[tuple[str, list[dict[str, Any]]]]) -> int | None:
@@ -204,9 +211,18 @@ class PointStore:
         if not self._write_lock.acquire(blocking=False):
             return None
         try:
-            return self._write_many_locked(batches)
+            with self._file_lock():
+                return self._write_many_locked(batches)
         finally:
             self._write_lock.release()
+
+    @contextlib.contextmanager
+    def _file_lock(self):
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)  # waits without the GIL
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def _write_many_locked(self, batches: list[tuple[str, list[dict[str, Any]]]]) -> int:
         conn = self.connection()
@@ -305,7 +321,7 @@ class PointStore:
         """Delete points older than the cut-off, in small batches (writers are not blocked)."""
         conn = self.connection()
         removed = 0
-        with self._write_lock:
+        with self._write_lock, self._file_lock():
             # Per series, so each delete is one range of the primary key.
             for (series_id,) in conn.execute("SELECT id FROM series").fetchall():
                 conn.execute(
@@ -322,7 +338,7 @@ class PointStore:
         )
         for statement in statements:
             while True:
-                with self._write_lock:
+                with self._write_lock, self._file_lock():
                     deleted = conn.execute(statement, (older_than_ns, batch)).rowcount
                 removed += deleted
                 if deleted < batch:

@@ -93,9 +93,9 @@ class PointWriter:
         with self._changed:
             while self._stored < ticket:
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or self.failure is not None:  # a full disk: say so at once
                     self._give_up(ticket)
-                self._changed.wait(left)
+                self._changed.wait(min(left, 0.5))
             if ticket in self._dropped:
                 self._dropped.discard(ticket)
                 raise StoreFailing("the point store refused these points (see the log)")
@@ -128,9 +128,16 @@ class PointWriter:
                 self._pending_points -= len(item[2])
                 item[2] = []  # stays in line as an empty batch, so the counts stay in order
                 self._changed.notify_all()
+                if self.failure is not None:
+                    raise StoreFailing(f"the point store cannot write: {self.failure}")
                 raise WriterBusy(
                     f"{self._pending_points} points are waiting to be stored; try again"
                 )
+        if self.failure is not None:
+            raise StoreFailing(
+                f"the point store cannot write: {self.failure}; these points are kept and "
+                "stored once it can"
+            )
         raise WriterBusy("the point store is slow to confirm this write; it may still be stored")
 
     def submit(self, category: str, points: list[dict[str, Any]]) -> int | None:
