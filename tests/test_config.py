@@ -134,6 +134,7 @@ def test_database_url_normalisation(tmp_path):
         ("FUNCPAD_BIND", "host:99999"),
         ("FUNCPAD_LOGIN_MAX_FAILURES", "zero"),
         ("FUNCPAD_LOGIN_MAX_FAILURES", "0"),
+        ("FUNCPAD_RECEIVER_MAX_CONNECTIONS", "0"),
         ("FUNCPAD_SANDBOX_NETWORK", "everything"),
         ("FUNCPAD_RECEIVER_BIND", "9529"),
         ("FUNCPAD_SANDBOX_TMP_MB", "0"),

@@ -262,6 +262,12 @@ def load_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
             "FUNCPAD_TASK_RECORD_MAX_DAYS", env.get("FUNCPAD_TASK_RECORD_MAX_DAYS"), 30
         ),
         "FUNCPAD_INGEST_TOKEN": (env.get("FUNCPAD_INGEST_TOKEN") or "").strip() or None,
+        "FUNCPAD_RECEIVER_MAX_CONNECTIONS": parse_int(
+            "FUNCPAD_RECEIVER_MAX_CONNECTIONS",
+            env.get("FUNCPAD_RECEIVER_MAX_CONNECTIONS"),
+            512,
+            minimum=1,
+        ),
         "FUNCPAD_RECEIVER_MAX_BODY_MB": parse_int(
             "FUNCPAD_RECEIVER_MAX_BODY_MB", env.get("FUNCPAD_RECEIVER_MAX_BODY_MB"), 32, minimum=1
         ),

@@ -2,6 +2,7 @@
 stored even across a kill -9, a dead server process is replaced, nothing outlives the app, and
 HTTP/1.1 as clients send it (keep-alive, chunked bodies, 100-continue) is understood."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -137,3 +138,33 @@ def test_http_as_clients_send_it(app_with_receiver):
         b"POST /v1/write/metric HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
     )
     assert broken.startswith(b"HTTP/1.1 400") and b"unreadable body" in broken
+
+
+def test_a_flood_of_idle_connections_costs_bounded_threads_and_the_port_recovers(tmp_path):
+    """Scripts can reach this port: one that opens many idle connections gets the ones over
+    the cap closed, the process keeps a bounded number of threads, and writes go through again
+    once the flood ends."""
+    processes, port = [], free_port()
+    with running_server(
+        tmp_path,
+        processes,
+        FUNCPAD_RECEIVER_BIND=f"127.0.0.1:{port}",
+        FUNCPAD_RECEIVER_PROCESSES="1",
+        FUNCPAD_RECEIVER_MAX_CONNECTIONS="20",
+    ):
+        _, (server,) = receiver_processes(processes[0].pid)
+        flood = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(60)]
+        time.sleep(1)
+        threads = len(os.listdir(f"/proc/{server}/task"))
+        assert threads <= 20 + 4, threads  # the cap, the main thread, the writer
+        closed = 0
+        for sock in flood:
+            sock.settimeout(0.05)
+            with contextlib.suppress(TimeoutError):  # a timeout: held open, one of the 20
+                closed += sock.recv(1) == b""
+        assert closed >= 40
+        for sock in flood:
+            sock.close()
+        assert wait_until(
+            lambda: requests.post(f"http://127.0.0.1:{port}/v1/write/metric", data="back v=1").ok
+        )

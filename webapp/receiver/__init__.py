@@ -10,7 +10,6 @@ from pathlib import Path
 from flask import Flask
 
 from webapp.auth import csrf_exempt_prefix
-from webapp.receiver.listener import ReceiverListenerFilter
 from webapp.receiver.store import PointStore
 from webapp.receiver.writer import PointWriter
 
@@ -40,10 +39,8 @@ def init_app(app: Flask) -> None:
     app.extensions["funcpad.point_writer"] = PointWriter(store)
     app.register_blueprint(bp)
     csrf_exempt_prefix(app, "/v1/")
-    receiver_bind = app.config["FUNCPAD_RECEIVER_BIND"]
-    if receiver_bind:
-        port = int(receiver_bind.rpartition(":")[2])
-        app.wsgi_app = ReceiverListenerFilter(app.wsgi_app, port)
+    # The receiver's own port is not the app's: webapp/receiver/server.py answers it (started
+    # by gunicorn.conf.py), with the DataKit paths only.
     days = app.config["FUNCPAD_POINTS_RETENTION_DAYS"]
     if days and app.config["FUNCPAD_RETENTION_THREAD"]:
         stop = threading.Event()

@@ -39,7 +39,7 @@ log = logging.getLogger("funcpad.receiver")
 HOSTNAME = socket.gethostname()
 STARTED = time.monotonic()
 STOP_SECONDS = 12  # a server still running this long after SIGTERM is killed
-IDLE_SECONDS = 75  # a keep-alive connection left idle this long is closed
+IDLE_SECONDS = 30  # a keep-alive connection left idle this long is closed
 WRITE_PREFIX = "/v1/write/"
 ONLY_DATAKIT = write_api.error(
     "datakit.notFound", "this port serves only /v1/ping and /v1/write/<category>", 404
@@ -171,18 +171,37 @@ class IngestHandler(http.server.BaseHTTPRequestHandler):
 
 
 class IngestServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    """An HTTP server on a socket it was given (bound by someone else), a thread a connection."""
+    """An HTTP server on a socket it was given (bound by someone else), a thread a connection,
+    at most ``max_connections`` at once: scripts can reach this port, and one that opens
+    thousands of idle connections must not cost this process a thread each."""
 
     daemon_threads = True
+    block_on_close = False
 
     def __init__(self, sock: socket.socket, settings: write_api.WriteSettings,
-                 writer: PointWriter) -> None:  # fmt: skip
+                 writer: PointWriter, max_connections: int = 512) -> None:  # fmt: skip
         super().__init__(sock.getsockname()[:2], IngestHandler, bind_and_activate=False)
         self.socket.close()
         self.socket = sock
         self.server_address = sock.getsockname()[:2]
         self.settings = settings
         self.writer = writer
+        self.max_connections = max_connections
+        self._open = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request, client_address) -> None:
+        if not self._open.acquire(blocking=False):
+            log.warning("refusing %s: %d connections open", client_address[0],
+                        self.max_connections)  # fmt: skip
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._open.release()
 
 
 def settings_from(config: dict) -> write_api.WriteSettings:
@@ -220,7 +239,9 @@ def serve(sock: socket.socket, config: dict) -> None:
     sock.setblocking(False)
     store = PointStore(Path(config["FUNCPAD_DATA_DIR"]) / "points.db")  # after the fork
     writer = PointWriter(store)
-    server = IngestServer(sock, settings_from(config), writer)
+    server = IngestServer(
+        sock, settings_from(config), writer, config["FUNCPAD_RECEIVER_MAX_CONNECTIONS"]
+    )
     try:
         server.serve_forever(poll_interval=0.5)
     finally:
