@@ -2,6 +2,7 @@
 and a body a view did not read never costs the client its keep-alive connection."""
 
 import gzip
+import time
 import tracemalloc
 import zlib
 from pathlib import Path
@@ -76,6 +77,9 @@ def worker_of(master_pid: int) -> int:
 def receiver_process_of(master_pid: int) -> int:
     """One of the receiver's server processes (children of its supervisor)."""
     (supervisor,) = [pid for pid in children_of(master_pid) if is_receiver(pid)]
+    deadline = time.monotonic() + 10
+    while not children_of(supervisor) and time.monotonic() < deadline:
+        time.sleep(0.05)  # healthz can answer before the supervisor has forked
     servers = children_of(supervisor)
     assert servers, "the receiver's supervisor has no server processes"
     return servers[0]

@@ -17,9 +17,19 @@ from tests.conftest import free_port, running_server
 from tests.receiver.test_limits import children_of, is_receiver
 
 
-def receiver_processes(master_pid: int) -> tuple[int, list[int]]:
-    (supervisor,) = [pid for pid in children_of(master_pid) if is_receiver(pid)]
-    return supervisor, children_of(supervisor)
+def receiver_processes(master_pid: int, expected: int = 2) -> tuple[int, list[int]]:
+    """The supervisor and its servers, once all ``expected`` are forked (healthz can answer
+    before the supervisor has made the last)."""
+    found = {}
+
+    def ready() -> bool:
+        supervisors = [pid for pid in children_of(master_pid) if is_receiver(pid)]
+        found["supervisors"] = supervisors
+        found["servers"] = children_of(supervisors[0]) if len(supervisors) == 1 else []
+        return len(found["servers"]) == expected
+
+    assert wait_until(ready), found
+    return found["supervisors"][0], found["servers"]
 
 
 def alive(pid: int) -> bool:
@@ -152,7 +162,7 @@ def test_a_flood_of_idle_connections_costs_bounded_threads_and_the_port_recovers
         FUNCPAD_RECEIVER_PROCESSES="1",
         FUNCPAD_RECEIVER_MAX_CONNECTIONS="20",
     ):
-        _, (server,) = receiver_processes(processes[0].pid)
+        _, (server,) = receiver_processes(processes[0].pid, expected=1)
         flood = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(60)]
         time.sleep(1)
         threads = len(os.listdir(f"/proc/{server}/task"))
