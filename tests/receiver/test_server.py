@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -178,3 +179,37 @@ def test_a_flood_of_idle_connections_costs_bounded_threads_and_the_port_recovers
         assert wait_until(
             lambda: requests.post(f"http://127.0.0.1:{port}/v1/write/metric", data="back v=1").ok
         )
+
+
+def test_a_failure_inside_a_write_is_a_500_and_the_server_keeps_serving(tmp_path):
+    """In-process (the same server class): a bug below the handler must not cost the client
+    its answer or the process its next request."""
+    from webapp.receiver.server import IngestServer, settings_from
+    from webapp.receiver.store import PointStore
+    from webapp.receiver.writer import PointWriter
+
+    class BrokenOnce(PointWriter):
+        broken = True
+
+        def write(self, category, points):
+            if self.broken:
+                type(self).broken = False
+                raise RuntimeError("a bug")
+            super().write(category, points)
+
+    sock = socket.create_server(("127.0.0.1", 0))
+    sock.setblocking(False)
+    config = {"FUNCPAD_RECEIVER_MAX_BODY_MB": 1, "FUNCPAD_INGEST_TOKEN": None}
+    server = IngestServer(sock, settings_from(config), BrokenOnce(PointStore(tmp_path / "p.db")))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1/write/metric"
+        with requests.Session() as session:
+            failed = session.post(url, data="m v=1", timeout=5)
+            assert failed.status_code == 500
+            assert failed.json()["error_code"] == "datakit.internalError"
+            assert session.post(url, data="m v=2", timeout=5).status_code == 200
+    finally:
+        server.shutdown()
+        sock.close()

@@ -93,7 +93,7 @@ class IngestHandler(http.server.BaseHTTPRequestHandler):
         try:
             body = self._read_body()
         except BodyTooLarge:
-            self.close_connection = "chunked" in self.headers.get("Transfer-Encoding", "")
+            self.close_connection = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
             self._send(write_api.body_too_large(self.server.settings.max_body))
             return
         except ValueError as exc:
@@ -109,7 +109,14 @@ class IngestHandler(http.server.BaseHTTPRequestHandler):
             content_encoding=self.headers.get("Content-Encoding"),
             authorization=self.headers.get("Authorization", ""),
         )
-        self._send(write_api.write(request, self.server.settings, self.server.writer.write))
+        try:
+            answer = write_api.write(request, self.server.settings, self.server.writer.write)
+        except Exception:  # a bug must still get an answer, and the process must keep serving
+            log.exception("write to %s failed", url.path)
+            answer = write_api.error(
+                "datakit.internalError", "the receiver failed; see its log", 500
+            )
+        self._send(answer)
 
     def _other_method(self) -> None:
         self._discard_body()
