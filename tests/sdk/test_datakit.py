@@ -196,3 +196,84 @@ def test_bad_constructor_arguments():
 def test_gzip_by_default_only_towards_another_host(options, threshold):
     """Compressing for loopback costs CPU and saves nothing; an explicit threshold wins."""
     assert DataKit(**options).gzip_threshold == threshold
+
+
+def test_an_agent_that_never_answers_is_a_timeout_not_a_refusal():
+    with socket.socket() as listener:  # accepts (the kernel's backlog) but never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        dk = DataKit(
+            url=f"http://127.0.0.1:{listener.getsockname()[1]}",
+            timeout=0.3,
+            max_retries=1,
+            retry_backoff=0.01,
+        )
+        with pytest.raises(DataKitError) as info:
+            dk.write_metric("m", fields={"v": 1})
+    assert "timed out after 2 attempt(s)" in str(info.value)
+
+
+@pytest.fixture
+def tls_agent(tmp_path):
+    """An HTTPS agent on 127.0.0.1 with a self-signed certificate (not in any trust store)."""
+    import datetime as dt
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    received = []
+
+    class Agent(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Agent)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{server.server_address[1]}", received
+    server.shutdown()
+
+
+def test_https_checks_the_certificate_unless_told_not_to(tls_agent):
+    url, received = tls_agent
+    with pytest.raises(DataKitError) as info:
+        DataKit(url=url, max_retries=0).write_metric("m", fields={"v": 1})
+    assert "could not connect" in str(info.value) and "CERTIFICATE_VERIFY_FAILED" in str(info.value)
+    assert received == []
+    status, _ = DataKit(url=url, verify_https=False).write_metric("m", fields={"v": 2})
+    assert status == 200 and received and received[0].startswith(b"m v=2")

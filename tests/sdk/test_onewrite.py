@@ -70,12 +70,11 @@ def test_each_write_is_one_socket_write_with_nodelay(split_answer_server):
 
 
 def _idle_connections(helper):
-    adapter = helper.session.get_adapter("http://127.0.0.1/")
-    for pool in adapter.poolmanager.pools._container.values():
+    for pool in helper.pool.pools._container.values():
         yield from pool.pool.queue
 
 
-def test_the_helper_mounts_the_one_write_adapter_for_http_only():
+def test_the_helper_uses_the_one_write_pool_for_http_only():
     helper = DataKit(url="http://127.0.0.1:9")
-    assert type(helper.session.get_adapter("http://x/")) is onewrite.classes()["adapter"]
-    assert type(helper.session.get_adapter("https://x/")) is not onewrite.classes()["adapter"]
+    assert type(helper.pool.connection_from_url("http://x/")) is onewrite.classes()["pool"]
+    assert type(helper.pool.connection_from_url("https://x/")) is not onewrite.classes()["pool"]

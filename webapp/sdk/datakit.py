@@ -115,16 +115,16 @@ class DataKit:
         self.max_retries = max(0, int(max_retries))
         self.retry_backoff = retry_backoff
         self.raise_for_status = raise_for_status
-        self._session = None
+        self._pool = None
 
     # --- transport ------------------------------------------------------------------------
 
     @property
-    def session(self):
-        if self._session is None:
+    def pool(self):
+        if self._pool is None:
             # Keep-alive across calls; each request in one write (onewrite.py says why).
-            self._session = onewrite.session()
-        return self._session
+            self._pool = onewrite.pool_manager(verify=self.verify_https)
+        return self._pool
 
     def _url(self, path: str, query: Mapping[str, Any] | None) -> str:
         params = dict(query or {})
@@ -145,7 +145,8 @@ class DataKit:
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> tuple[int, Any]:
-        import requests
+        from urllib3.exceptions import HTTPError, NewConnectionError
+        from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
         url = self._url(path, query)
         all_headers = dict(headers or {})
@@ -163,42 +164,48 @@ class DataKit:
         attempt = 0
         while True:
             try:
-                response = self.session.request(
+                response = self.pool.request(
                     method,
                     url,
-                    data=body,
+                    body=body,
                     headers=all_headers,
                     timeout=self.timeout,
-                    verify=self.verify_https,
+                    retries=False,  # ours, below: counted, with backoff, and named in errors
+                    redirect=False,
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except HTTPError as exc:
                 if attempt < self.max_retries:
                     attempt += 1
                     time.sleep(self.retry_backoff * 2 ** (attempt - 1))
                     continue
-                reason = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
+                # urllib3 makes a refused connection a kind of timeout: told apart first.
+                timed_out = isinstance(exc, Urllib3Timeout) and not isinstance(
+                    exc, NewConnectionError
+                )
+                reason = "timed out" if timed_out else "could not connect"
                 raise DataKitError(
                     f"{method} {self._masked(url)} {reason} after {attempt + 1} attempt(s): "
                     f"{self._masked(str(exc))}"
                 ) from None
-            if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
+            status = response.status
+            if status in RETRY_STATUSES and attempt < self.max_retries:
                 attempt += 1
                 time.sleep(self.retry_backoff * 2 ** (attempt - 1))
                 continue
             data = _decode(response)
             if self.debug:
-                print(f"[DataKit] -> {response.status_code} {self._masked(str(data))[:500]}")
-            if response.status_code >= 400 and self.raise_for_status:
+                print(f"[DataKit] -> {status} {self._masked(str(data))[:500]}")
+            if status >= 400 and self.raise_for_status:
                 detail = data.get("message") if isinstance(data, dict) else data
                 code = data.get("error_code") if isinstance(data, dict) else None
                 raise DataKitError(
-                    f"{method} {self._masked(url)} failed with HTTP {response.status_code}"
+                    f"{method} {self._masked(url)} failed with HTTP {status}"
                     + (f" {code}" if code else "")
                     + (f": {detail}" if detail else ""),
-                    response.status_code,
+                    status,
                     data,
                 )
-            return response.status_code, data
+            return status, data
 
     # --- generic --------------------------------------------------------------------------
 
@@ -537,9 +544,9 @@ class DataKit:
         Example:
             DFF.SRC("datakit").close()
         """
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        if self._pool is not None:
+            self._pool.clear()
+            self._pool = None
 
 
 def _rows(series: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -553,7 +560,7 @@ def _rows(series: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _decode(response) -> Any:
-    text = response.text
+    text = response.data.decode("utf-8", "replace")
     if not text:
         return None
     try:

@@ -1,10 +1,10 @@
 """HTTP requests sent in one write: the headers and a body together (TCP_NODELAY on).
 
-urllib3 (under requests) writes a request's headers, then its body, as two segments. Through
+urllib3 writes a request's headers, then its body, as two segments. Through
 the sandbox's user-mode network (pasta) and on to a server that does not set TCP_NODELAY, the
 second segment can wait for a delayed ACK (tens of milliseconds) on a reused connection: a
 collector making 60 small writes paid that on every one. Sent as one write, it cannot.
-Standard library and the sandbox's requests/urllib3 only.
+Standard library and the sandbox's urllib3 only.
 """
 
 from __future__ import annotations
@@ -16,14 +16,13 @@ _classes: dict[str, Any] = {}
 
 
 def classes() -> dict[str, Any]:
-    """The connection, pool and adapter classes, made once (requests is imported lazily)."""
+    """The connection and pool classes, made once (urllib3 is imported lazily)."""
     if not _classes:
         _classes.update(_make_classes())
     return _classes
 
 
 def _make_classes() -> dict[str, Any]:
-    from requests.adapters import HTTPAdapter
     from urllib3.connection import HTTPConnection
     from urllib3.connectionpool import HTTPConnectionPool
 
@@ -77,22 +76,26 @@ def _make_classes() -> dict[str, Any]:
     class OneWritePool(HTTPConnectionPool):
         ConnectionCls = OneWriteHTTPConnection
 
-    class OneWriteAdapter(HTTPAdapter):
-        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, **kwargs)
-            self.poolmanager.pool_classes_by_scheme = {
-                **self.poolmanager.pool_classes_by_scheme,
-                "http": OneWritePool,
-            }
-            self.poolmanager.key_fn_by_scheme = dict(self.poolmanager.key_fn_by_scheme)
-
-    return {"connection": OneWriteHTTPConnection, "pool": OneWritePool, "adapter": OneWriteAdapter}
+    return {"connection": OneWriteHTTPConnection, "pool": OneWritePool}
 
 
-def session():
-    """A requests Session whose plain-HTTP requests go out in one write each."""
-    import requests
+def pool_manager(verify: bool = True):
+    """A urllib3 PoolManager whose plain-HTTP requests go out in one write each; HTTPS checks
+    certificates against certifi's bundle, as requests would (urllib3 straight away costs a
+    third of what requests adds to each call: 0.2 ms against 0.5 ms here)."""
+    import urllib3
 
-    s = requests.Session()
-    s.mount("http://", classes()["adapter"]())
-    return s
+    if not verify:  # verify_https=False: no certificate checks, as the user asked
+        kwargs = {"cert_reqs": "CERT_NONE"}
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    else:
+        kwargs = {"cert_reqs": "CERT_REQUIRED"}
+    try:
+        import certifi
+
+        kwargs["ca_certs"] = certifi.where()
+    except ImportError:  # the system's store, then
+        pass
+    manager = urllib3.PoolManager(**kwargs)
+    manager.pool_classes_by_scheme = {**manager.pool_classes_by_scheme, "http": classes()["pool"]}
+    return manager
