@@ -39,6 +39,7 @@ log = logging.getLogger("funcpad.receiver")
 HOSTNAME = socket.gethostname()
 STARTED = time.monotonic()
 STOP_SECONDS = 12  # a server still running this long after SIGTERM is killed
+ACCEPT_YIELD_SECONDS = 0.002
 IDLE_SECONDS = 30  # a keep-alive connection left idle this long is closed
 WRITE_PREFIX = "/v1/write/"
 ONLY_DATAKIT = write_api.error(
@@ -186,7 +187,8 @@ class IngestServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
     block_on_close = False
 
     def __init__(self, sock: socket.socket, settings: write_api.WriteSettings,
-                 writer: PointWriter, max_connections: int = 512) -> None:  # fmt: skip
+                 writer: PointWriter, max_connections: int = 512,
+                 has_siblings: bool = False) -> None:  # fmt: skip
         super().__init__(sock.getsockname()[:2], IngestHandler, bind_and_activate=False)
         self.socket.close()
         self.socket = sock
@@ -195,6 +197,18 @@ class IngestServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.writer = writer
         self.max_connections = max_connections
         self._open = threading.BoundedSemaphore(max_connections)
+        self.open_connections = 0
+        self._count_lock = threading.Lock()
+        self.has_siblings = has_siblings
+
+    def get_request(self):
+        # Every server process wakes for a new connection and the first to accept it wins. One
+        # that is already serving lets idle siblings win: otherwise two busy clients can land
+        # on one process (and one core) while the other idles. Costs a new connection 2 ms,
+        # and only when this process already has one.
+        if self.has_siblings and self.open_connections:
+            time.sleep(ACCEPT_YIELD_SECONDS)
+        return super().get_request()
 
     def process_request(self, request, client_address) -> None:
         if not self._open.acquire(blocking=False):
@@ -202,12 +216,16 @@ class IngestServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
                         self.max_connections)  # fmt: skip
             self.shutdown_request(request)
             return
+        with self._count_lock:
+            self.open_connections += 1
         super().process_request(request, client_address)
 
     def process_request_thread(self, request, client_address) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
+            with self._count_lock:
+                self.open_connections -= 1
             self._open.release()
 
 
@@ -236,7 +254,7 @@ def _exit_now(_signum, _frame) -> None:
     raise SystemExit(0)  # out of serve_forever, through the ``finally`` that drains the writer
 
 
-def serve(sock: socket.socket, config: dict) -> None:
+def serve(sock: socket.socket, config: dict, has_siblings: bool = False) -> None:
     """One server process: answer on ``sock`` until SIGTERM, then store what is queued."""
     signal.signal(signal.SIGTERM, _exit_now)  # before anything can send it
     signal.signal(signal.SIGINT, _exit_now)
@@ -247,7 +265,11 @@ def serve(sock: socket.socket, config: dict) -> None:
     store = PointStore(Path(config["FUNCPAD_DATA_DIR"]) / "points.db")  # after the fork
     writer = PointWriter(store)
     server = IngestServer(
-        sock, settings_from(config), writer, config["FUNCPAD_RECEIVER_MAX_CONNECTIONS"]
+        sock,
+        settings_from(config),
+        writer,
+        config["FUNCPAD_RECEIVER_MAX_CONNECTIONS"],
+        has_siblings=has_siblings,
     )
     try:
         server.serve_forever(poll_interval=0.5)
@@ -266,7 +288,7 @@ def supervise(sock: socket.socket, config: dict, processes: int) -> int:
         if pid == 0:
             code = 0
             try:
-                serve(sock, config)
+                serve(sock, config, has_siblings=processes > 1)
             except BaseException:
                 log.exception("receiver server process failed")
                 code = 1
