@@ -36,7 +36,7 @@ from webapp.receiver.store import PointStore
 from webapp.receiver.writer import PointWriter
 
 log = logging.getLogger("funcpad.receiver")
-HOSTNAME = socket.gethostname()
+HOSTNAME = write_api.HOSTNAME
 STARTED = time.monotonic()
 STOP_SECONDS = 12  # a server still running this long after SIGTERM is killed
 ACCEPT_YIELD_SECONDS = 0.002

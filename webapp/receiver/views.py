@@ -3,7 +3,6 @@ server): DataKit's HTTP API, answered by ``write_api`` like the receiver's own p
 
 from __future__ import annotations
 
-import socket
 import time
 
 from flask import Blueprint, Response, current_app, request
@@ -13,7 +12,7 @@ from webapp.receiver import write_api
 
 bp = Blueprint("receiver", __name__, url_prefix="/v1")
 STARTED = time.monotonic()
-HOSTNAME = socket.gethostname()
+HOSTNAME = write_api.HOSTNAME
 
 
 def _response(answer: write_api.Answer) -> Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from webapp.receiver.writer import StoreFailing, WriterBusy
 from webapp.sdk import lineprotocol
 
 VERSION = "1.0.0-funcpad"
+HOSTNAME = socket.gethostname()  # the global host tag, as an agent adds its host's name
 
 
 @dataclass

@@ -10,7 +10,7 @@ Guarantees:
 - nothing accepted is dropped for lack of room: ``submit`` waits while more than
   ``max_pending`` points are queued (back-pressure), and gives up with ``WriterBusy`` only
   after ``wait_seconds``, before anything was accepted;
-- ``store`` waits for its own batch: it raises ``WriterBusy`` if the batch could not be
+- ``write`` waits for its own batch: it raises ``WriterBusy`` if the batch could not be
   started within ``wait_seconds`` (then it is taken back, nothing stored) and ``StoreFailing``
   if the store refused it;
 - a store that is busy or failing (locked file, full disk) is retried with a growing pause;
@@ -206,18 +206,21 @@ class PointWriter:
                 batches = list(self._queue)
                 self._queue.clear()
                 self._storing = True
+            dropped: list[int] = []
             try:
                 dropped = self._store_with_retries(batches)
             finally:
-                with self._changed:
-                    self._storing = False
-            with self._changed:
-                self._pending_points -= sum(len(item[2]) for item in batches)
-                self._stored += len(batches)
-                if len(self._dropped) > 10_000:  # tickets nobody waited for (plain submits)
-                    self._dropped.clear()
-                self._dropped.update(dropped)
-                self._changed.notify_all()
+                self._finish(batches, dropped)
+
+    def _finish(self, batches: list[list[Any]], dropped: list[int]) -> None:
+        with self._changed:
+            self._storing = False
+            self._pending_points -= sum(len(item[2]) for item in batches)
+            self._stored += len(batches)
+            if len(self._dropped) > 10_000:  # tickets nobody waited for (plain submits)
+                self._dropped.clear()
+            self._dropped.update(dropped)
+            self._changed.notify_all()
 
     def _store_with_retries(self, batches: list[list[Any]]) -> list[int]:
         """Store the batches; returns the tickets of those the store refused (dropped)."""
