@@ -140,11 +140,37 @@ def test_database_url_normalisation(tmp_path):
         ("FUNCPAD_SANDBOX_TMP_MB", "0"),
         ("FUNCPAD_SANDBOX_TMP_FILES", "lots"),
         ("FUNCPAD_RUN_RESULT_MAX_KB", "0"),
+        ("FUNCPAD_EXECUTOR", "threads"),
+        ("FUNCPAD_WORKER_QUEUES", "0,1"),
+        ("FUNCPAD_WORKER_QUEUES", "9-3"),
+        ("FUNCPAD_WORKER_QUEUES", "one"),
+        ("FUNCPAD_RECEIVER_URL", "datakit:9529"),
+        ("FUNCPAD_BROKER_VISIBILITY_SECONDS", "0"),
     ],
 )
 def test_bad_values_are_errors_naming_the_variable(tmp_path, name, value):
     with pytest.raises(ConfigError, match=name):
         load_config({"FUNCPAD_DATA_DIR": str(tmp_path), name: value})
+
+
+def test_the_celery_executor_needs_its_broker(tmp_path):
+    with pytest.raises(ConfigError, match="FUNCPAD_REDIS_URL"):
+        load_config({"FUNCPAD_DATA_DIR": str(tmp_path), "FUNCPAD_EXECUTOR": "celery"})
+    config = load_config(
+        {
+            "FUNCPAD_DATA_DIR": str(tmp_path),
+            "FUNCPAD_EXECUTOR": "Celery",
+            "FUNCPAD_REDIS_URL": "redis://:pw@127.0.0.1:6379/0",
+            "FUNCPAD_WORKER_QUEUES": "1-3, 9",
+            "FUNCPAD_RECEIVER_URL": "http://web:9529/",
+        }
+    )
+    assert config["FUNCPAD_EXECUTOR"] == "celery"
+    assert config["FUNCPAD_WORKER_QUEUES"] == (1, 2, 3, 9)
+    assert config["FUNCPAD_RECEIVER_URL"] == "http://web:9529"
+    assert load_config({"FUNCPAD_DATA_DIR": str(tmp_path)})["FUNCPAD_WORKER_QUEUES"] == tuple(
+        range(1, 16)
+    )
 
 
 def test_parsers():

@@ -34,6 +34,7 @@ EXPECTED_TABLES = {
     "crontab_configs",
     "scheduler_leases",
     "scheduler_settings",
+    "worker_heartbeats",
 }
 
 
@@ -42,7 +43,7 @@ def test_fresh_start_migrates_to_head(tmp_path):
     with app.app_context():
         assert set(inspect(db.engine).get_table_names()) == EXPECTED_TABLES
         version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == "0013_packages"
+        assert version == "0014_workers"
 
 
 def test_sqlite_pragmas(app_ctx):

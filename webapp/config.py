@@ -130,6 +130,40 @@ def parse_redis_url(raw: str | None) -> str | None:
     return value
 
 
+WORKER_QUEUES = tuple(range(1, 16))  # DataFlux Func's queues 1-15 (0 is its system queue)
+
+
+def parse_queues(raw: str | None) -> tuple[int, ...]:
+    """``FUNCPAD_WORKER_QUEUES``: the DataFlux Func queues a worker serves, ``1,2,5`` or
+    ``1-9``; all of 1-15 when unset."""
+    value = (raw or "").strip()
+    if not value:
+        return WORKER_QUEUES
+    queues: set[int] = set()
+    for part in value.split(","):
+        low, _, high = part.strip().partition("-")
+        try:
+            first, last = int(low), int(high or low)
+        except ValueError:
+            first = last = -1
+        if not (1 <= first <= last <= 15):
+            raise ConfigError(
+                f"FUNCPAD_WORKER_QUEUES must list queues from 1 to 15, like 1,2,5 or 1-9 "
+                f"(got {raw!r})"
+            )
+        queues.update(range(first, last + 1))
+    return tuple(sorted(queues))
+
+
+def parse_http_url(name: str, raw: str | None) -> str | None:
+    value = (raw or "").strip().rstrip("/")
+    if not value:
+        return None
+    if not value.startswith(("http://", "https://")) or value[-3:] == "://":
+        raise ConfigError(f"{name} must be an http:// or https:// URL (got {raw!r})")
+    return value
+
+
 def _create_once(path: Path, make_key) -> str | None:
     """Write ``make_key()`` to ``path`` (mode 0600) unless it exists; return the new key, or
     None when another process got there first.
@@ -201,12 +235,32 @@ def load_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
 
+    executor = parse_choice(
+        "FUNCPAD_EXECUTOR", env.get("FUNCPAD_EXECUTOR"), ("inprocess", "celery")
+    )
+    if executor == "celery" and not (env.get("FUNCPAD_REDIS_URL") or "").strip():
+        raise ConfigError("FUNCPAD_EXECUTOR=celery needs FUNCPAD_REDIS_URL (its broker)")
+
     secure_cookies = parse_bool("FUNCPAD_SECURE_COOKIES", env.get("FUNCPAD_SECURE_COOKIES"), False)
 
     return {
         "FUNCPAD_DATA_DIR": str(data_dir),
         "FUNCPAD_BIND": parse_bind("FUNCPAD_BIND", env.get("FUNCPAD_BIND")),
         "FUNCPAD_RECEIVER_BIND": parse_receiver_bind(env.get("FUNCPAD_RECEIVER_BIND")),
+        # Where runs reach the embedded receiver when that is not this host (a worker elsewhere).
+        "FUNCPAD_RECEIVER_URL": parse_http_url(
+            "FUNCPAD_RECEIVER_URL", env.get("FUNCPAD_RECEIVER_URL")
+        ),
+        # Where runs execute: in the app's own processes, or on `funcpad worker`s via Celery.
+        "FUNCPAD_EXECUTOR": executor,
+        "FUNCPAD_WORKER_QUEUES": parse_queues(env.get("FUNCPAD_WORKER_QUEUES")),
+        # A run message a worker took and never acknowledged (it died) comes back after this.
+        "FUNCPAD_BROKER_VISIBILITY_SECONDS": parse_int(
+            "FUNCPAD_BROKER_VISIBILITY_SECONDS",
+            env.get("FUNCPAD_BROKER_VISIBILITY_SECONDS"),
+            300,
+            minimum=1,
+        ),
         "FUNCPAD_SCHEDULER": parse_bool("FUNCPAD_SCHEDULER", env.get("FUNCPAD_SCHEDULER"), True),
         "FUNCPAD_TIMEZONE": parse_timezone("FUNCPAD_TIMEZONE", env.get("FUNCPAD_TIMEZONE")),
         "FUNCPAD_ADMIN_USERNAME": (env.get("FUNCPAD_ADMIN_USERNAME") or "").strip() or None,

@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from webapp.extensions import db
+from webapp.services import connectors as connector_service
 from webapp.services import func_cache
 from webapp.services.host_calls import HostCalls, HostServices
 
@@ -20,6 +21,30 @@ def calls_for(job: dict[str, Any], app: Flask | None = None) -> HostCalls:
     """The ``on_call`` of one run (``job`` as the host built it)."""
     app = app or current_app._get_current_object()
     return HostCalls(app.extensions["funcpad.host"], job)
+
+
+def embedded_url(app: Flask | None = None) -> str:
+    """Where runs reach the embedded receiver: ``FUNCPAD_RECEIVER_URL`` when set (a worker on
+    another host), else its own DataKit-only listener on this host (the app's port only when
+    that listener is off; scripts cannot reach the app's port)."""
+    config = (app or current_app).config
+    if config.get("FUNCPAD_RECEIVER_URL"):
+        return config["FUNCPAD_RECEIVER_URL"]
+    bind = config["FUNCPAD_RECEIVER_BIND"] or config["FUNCPAD_BIND"]
+    host, _, port = bind.rpartition(":")
+    if host in ("0.0.0.0", "::", "[::]", ""):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+def load_for_job(session: Session, ids) -> dict[str, dict[str, Any]]:
+    """The connectors a job names (all of them for ``None``), as the sandbox gets them."""
+    return connector_service.for_sandbox(session, ids, embedded_url())
+
+
+def sandbox_endpoints() -> list[tuple[str, int]]:
+    """Every (host, port) a connector points at: what the sandbox's network lets runs reach."""
+    return connector_service.endpoints(db.session, embedded_url())
 
 
 def init_app(app: Flask) -> None:

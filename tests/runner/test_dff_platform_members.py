@@ -12,6 +12,7 @@ import pytest
 
 from tests.runner.conftest import job
 from webapp import host
+from webapp.executor import work
 from webapp.extensions import db
 from webapp.models import Connector, TaskRecord
 from webapp.models.types import utcnow
@@ -133,7 +134,7 @@ def test_a_queued_run_past_its_expiry_is_not_run(app, app_ctx, make_script):
     )
     db.session.commit()
     assert record.expires_at is not None
-    Scheduler(app)._execute(record.id)
+    work.run_queued(app, record.id, "test-worker")
     db.session.expire_all()
     expired = db.session.get(TaskRecord, record.id)
     assert expired.status == "expired"

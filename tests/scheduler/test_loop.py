@@ -63,7 +63,7 @@ def test_a_due_job_fires_once_and_runs(app_ctx, job):
     assert wait_for(lambda: [r.status for r in records()] == ["success"])
     (record,) = records()
     assert record.scheduled_for == now and record.origin == "crontab"
-    assert record.logs[0]["message"] == "tick 1" and record.worker == scheduler.holder
+    assert record.logs[0]["message"] == "tick 1" and record.worker == scheduler.executor.worker_id
     assert db.session.get(CrontabConfig, "every-minute").next_run_at == now + timedelta(minutes=1)
     scheduler.tick(now)  # the same moment again: nothing new
     assert len(records()) == 1

@@ -10,6 +10,7 @@ from webapp.models.packages import PackageJob
 from webapp.models.scripts import Script, ScriptRevision, ScriptSet
 from webapp.models.task_records import TaskRecord
 from webapp.models.users import ApiToken, LoginAttempt, User, UserSession
+from webapp.models.workers import WorkerHeartbeat
 
 __all__ = [
     "ApiToken",
@@ -30,4 +31,5 @@ __all__ = [
     "TaskRecord",
     "User",
     "UserSession",
+    "WorkerHeartbeat",
 ]

@@ -64,3 +64,5 @@ class TaskRecord(db.Model):
     # DFF.API(delayed_cron_job=...): this run's delay after the cron tick (scheduled_for is
     # the tick plus the delay, so that each run of one firing has its own unique key).
     cron_delay: Mapped[int | None]
+    # DataFlux Func's worker queue (1-15): which workers may run it (``funcpad worker -Q``).
+    queue: Mapped[int | None]

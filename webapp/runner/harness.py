@@ -327,7 +327,7 @@ def dff_variables(job: dict[str, Any]) -> dict[str, Any]:
         "_DFF_CRON_EXPR": cron_expr,
         "_DFF_CRON_JOB_DELAY": int(context.get("cron_job_delay") or 0),
         "_DFF_CRON_JOB_EXEC_MODE": exec_mode,
-        "_DFF_QUEUE": DFF_QUEUES.get(origin, 1),
+        "_DFF_QUEUE": context.get("queue") or DFF_QUEUES.get(origin, 1),
         "_DFF_HTTP_REQUEST": context.get("http_request") or {},
         "_DFF_CRONTAB": cron_expr,
         "_DFF_CRONTAB_DELAY": int(context.get("cron_job_delay") or 0),

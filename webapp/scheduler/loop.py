@@ -1,10 +1,12 @@
-"""The scheduler thread: holds the lease, fires due jobs exactly once, hands runs to the runner.
+"""The scheduler thread: holds the lease, fires due jobs exactly once, hands runs to the executor.
 
 Every app process runs this thread (``FUNCPAD_SCHEDULER=on``); a lease row in the database makes
 one of them active, the others stand by and take over within ``LEASE_SECONDS`` if it dies.
 Each firing inserts a task record keyed uniquely by (job, scheduled time), so even two active
 schedulers could not fire the same time twice. Queued records are the persisted queue: a new
 lease holder picks up what the previous one left queued, and marks what it left running as lost.
+The scheduler only decides *when*: the executor (``webapp.executor``) runs what it hands over,
+in this process or on ``funcpad worker``s, and each record is claimed once wherever it runs.
 """
 
 from __future__ import annotations
@@ -21,14 +23,14 @@ from flask import Flask
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from webapp import host
+from webapp.executor import get_executor
 from webapp.extensions import db
 from webapp.models import CrontabConfig, Func, SchedulerLease, SchedulerSetting, TaskRecord
 from webapp.models.crontab import effective_crontab
 from webapp.models.types import utcnow
 from webapp.schedule import cronexpr
 from webapp.schedule.decide import decide
-from webapp.services import func_store, integrations, process_identity
+from webapp.services import func_store, integrations, process_identity, queues
 from webapp.services import runs as runs_service
 from webapp.services.func_cache import sql as func_cache_sql
 
@@ -47,9 +49,10 @@ PRUNE_BATCH = 1000
 # (async), asynchronous function calls (api, maybe with an eta), CRON_JOB.call (manual) and
 # SYNC_API.call (sync), autoRun functions (integration).
 DISPATCHED_ORIGINS = ("crontab", "func", "async", "api", "manual", "sync", "integration")
-ASYNC_TIMEOUT = 3600  # an Async API's run without DFF.API(timeout=...), as in DataFlux Func
 CRON_EXPIRES = 900  # a cron run waiting longer than this (all slots busy) is not run
-EXPIRED = "the run waited in the queue longer than its expires and was not run"
+# A queued run handed over this long ago and still queued is handed over again (a message lost
+# with a broker restart); the claim makes a second delivery harmless.
+RESEND_SECONDS = 120
 
 
 class Scheduler:
@@ -65,10 +68,9 @@ class Scheduler:
         self._lease_renewed = 0.0
         self._last_prune = 0.0
         self._last_sweep = 0.0
-        workers = app.config["FUNCPAD_RUNNER_CONCURRENCY"]
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cron-run")
-        self._submitted: set[str] = set()  # handed to the executor and not finished yet
-        self._submitted_lock = threading.Lock()
+        self.executor = get_executor(app)
+        self._upkeep = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scheduler-upkeep")
+        self._sent: dict[str, float] = {}  # queued runs handed over, and when
         self.thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
 
     @property
@@ -121,16 +123,22 @@ class Scheduler:
 
     def _take_over(self, now: datetime) -> None:
         """Runs left running by a dead holder are lost; runs left queued are run now."""
-        # Cron runs execute only in the lease holder's process: the previous holder's are lost.
-        lost = db.session.execute(
-            update(TaskRecord)
-            .where(
-                TaskRecord.status == "running",
-                TaskRecord.origin.in_(("crontab", "manual", "func", "async")),
-                or_(TaskRecord.worker.is_(None), TaskRecord.worker != self.holder),
-            )
-            .values(status="failure", ended_at=now, error=runs_service.WORKER_LOST)
-        ).rowcount
+        lost = 0
+        if self.executor.runs_here:
+            # Queued runs execute in the lease holder's process: the previous holder's are lost.
+            # (On workers, a run is lost when its worker is: the sweep below.)
+            lost = db.session.execute(
+                update(TaskRecord)
+                .where(
+                    TaskRecord.status == "running",
+                    TaskRecord.origin.in_(("crontab", "manual", "func", "async")),
+                    or_(
+                        TaskRecord.worker.is_(None),
+                        TaskRecord.worker != self.executor.worker_id,
+                    ),
+                )
+                .values(status="failure", ended_at=now, error=runs_service.WORKER_LOST)
+            ).rowcount
         lost += runs_service.sweep_lost_runs(db.session, now)  # editor and API runs too
         # autoRun functions with onSystemLaunch: the platform (or a standby) has just started
         # scheduling; they run once now.
@@ -141,29 +149,32 @@ class Scheduler:
         # What the previous holder left queued is handed over by _dispatch_queued, each at
         # its time (a delayed cron run, an eta).
 
-    def _submit(self, task_id: str) -> None:
-        with self._submitted_lock:
-            if task_id in self._submitted:
-                return
-            self._submitted.add(task_id)
-        self.executor.submit(self._execute, task_id)
+    def _submit(self, task_id: str, queue: int | None) -> None:
+        self._sent[task_id] = time.monotonic()
+        self.executor.submit(task_id, queue)
 
     def _dispatch_queued(self) -> None:
         """Hand queued runs to the executor, oldest first, each once its time has come: cron
         runs (a delayed_cron_job run waits for its delay; an undelayed one is handed over as
-        it fires), DFF.FUNC calls, Async API and asynchronous calls (their eta)."""
-        queued = db.session.scalars(
-            select(TaskRecord.id)
+        it fires), DFF.FUNC calls, Async API and asynchronous calls (their eta). A record a
+        waiting caller holds (``worker`` set while queued) is the caller's to hand over."""
+        queued = db.session.execute(
+            select(TaskRecord.id, TaskRecord.queue)
             .where(
                 TaskRecord.status == "queued",
                 TaskRecord.origin.in_(DISPATCHED_ORIGINS),
+                TaskRecord.worker.is_(None),
                 TaskRecord.scheduled_for.is_(None) | (TaskRecord.scheduled_for <= utcnow()),
             )
             .order_by(TaskRecord.created_at)
             .limit(DUE_BATCH)
         ).all()
-        for task_id in queued:
-            self._submit(task_id)
+        ids = {task_id for task_id, _queue in queued}
+        self._sent = {k: at for k, at in self._sent.items() if k in ids}  # the rest have run
+        now = time.monotonic()
+        for task_id, queue in queued:
+            if now - self._sent.get(task_id, -RESEND_SECONDS) >= RESEND_SECONDS:
+                self._submit(task_id, queue)
 
     # --- ticks ----------------------------------------------------------------------------
 
@@ -204,8 +215,8 @@ class Scheduler:
                 log.warning("marked %d task records as worker lost", swept)
         if time.monotonic() - self._last_prune > PRUNE_EVERY_SECONDS:
             self._last_prune = time.monotonic()
-            self.executor.submit(self.prune_old_records)  # never blocks scheduling
-            self.executor.submit(self.purge_expired_values)
+            self._upkeep.submit(self.prune_old_records)  # never blocks scheduling
+            self._upkeep.submit(self.purge_expired_values)
         upcoming = db.session.scalar(
             select(CrontabConfig.next_run_at)
             .where(CrontabConfig.enabled.is_(True), CrontabConfig.next_run_at.is_not(None))
@@ -267,6 +278,7 @@ class Scheduler:
                 at = decision.fire + timedelta(seconds=delay)
                 record = self._record(config, at, "queued", None, now)
                 record.cron_delay, record.expires_at = delay, max(at, now) + expires
+                record.queue = queues.queue_for("crontab", options)
                 records.append(record)
                 fired = fired or record
         # Compare-and-set on next_run_at: a second scheduler that read the same row loses here.
@@ -285,7 +297,7 @@ class Scheduler:
             db.session.rollback()
             return
         if fired is not None and fired.scheduled_for <= now:
-            self._submit(fired.id)  # a delayed run is handed over by _dispatch_queued
+            self._submit(fired.id, fired.queue)  # a delayed run: by _dispatch_queued
 
     def _record(
         self, config: CrontabConfig, at: datetime, status: str, reason: str | None, now: datetime
@@ -307,111 +319,7 @@ class Scheduler:
             record.error = {"type": "Skipped", "message": reason, "traceback": "", "line": None}
         return record
 
-    # --- executing ------------------------------------------------------------------------
-
-    def _execute(self, task_id: str) -> None:
-        from webapp.runner.service import get_runner
-        from webapp.services import funcs as funcs_service
-        from webapp.services import scripts as scripts_service
-        from webapp.views.api.connectors import load_for_job
-
-        with self.app.app_context():
-            try:
-                record = self._claim(task_id)
-                if record is None:
-                    return
-                func = funcs_service.get_func(db.session, record.func_id)
-                code = scripts_service.revision_code(db.session, func.script_id, func.version)
-                config = (
-                    db.session.get(CrontabConfig, record.crontab_config_id)
-                    if record.crontab_config_id
-                    else None
-                )
-                record.script_version = func.version
-                job = runs_service.build_job(
-                    db.session,
-                    record,
-                    code,
-                    func.name,
-                    func.timeout
-                    or (
-                        ASYNC_TIMEOUT if record.origin == "async" else runs_service.DEFAULT_TIMEOUT
-                    ),
-                    load_for_job,
-                    cron_expr=config.crontab if config else None,
-                )
-                db.session.commit()
-                runner = get_runner(self.app)
-                on_call = host.calls_for(job, self.app)
-                runs_service.execute(db.session, runner, record, job, on_call=on_call)
-                db.session.commit()
-                if config is not None:
-                    self._prune(config)
-            except Exception as exc:  # recorded on the task, not lost in a thread
-                log.exception("cron task %s failed to run", task_id)
-                db.session.rollback()
-                record = db.session.get(TaskRecord, task_id)
-                if record is not None and record.status in ("queued", "running"):
-                    record.status = "failure"
-                    record.ended_at = utcnow()
-                    record.error = {
-                        "type": type(exc).__name__,
-                        "message": str(exc),
-                        "traceback": "",
-                        "line": None,
-                    }
-                    db.session.commit()
-            finally:
-                db.session.remove()
-                with self._submitted_lock:
-                    self._submitted.discard(task_id)
-
-    def _claim(self, task_id: str) -> TaskRecord | None:
-        """The queued record, now ``running`` in this process (one UPDATE, so no two threads
-        or processes run it); None when it is not queued any more or has expired."""
-        now = utcnow()
-        expired = db.session.execute(
-            update(TaskRecord)
-            .where(
-                TaskRecord.id == task_id,
-                TaskRecord.status == "queued",
-                TaskRecord.expires_at.is_not(None),
-                TaskRecord.expires_at < now,
-            )
-            .values(
-                status="expired",
-                ended_at=now,
-                error={"type": "Expired", "message": EXPIRED, "traceback": "", "line": None},
-            )
-        ).rowcount
-        claimed = 0
-        if not expired:
-            claimed = db.session.execute(
-                update(TaskRecord)
-                .where(TaskRecord.id == task_id, TaskRecord.status == "queued")
-                .values(status="running", started_at=now, worker=self.holder)
-            ).rowcount
-        db.session.commit()
-        return db.session.get(TaskRecord, task_id) if claimed == 1 else None
-
-    def _prune(self, config: CrontabConfig) -> None:
-        """Keep the newest ``keep_records`` records of the job (cheap: one indexed delete)."""
-        cutoff = db.session.scalar(
-            select(TaskRecord.created_at)
-            .where(TaskRecord.crontab_config_id == config.id)
-            .order_by(TaskRecord.created_at.desc())
-            .offset(config.keep_records)
-            .limit(1)
-        )
-        if cutoff is not None:
-            db.session.execute(
-                delete(TaskRecord).where(
-                    TaskRecord.crontab_config_id == config.id,
-                    TaskRecord.created_at <= cutoff,
-                    TaskRecord.status.not_in(("queued", "running")),
-                )
-            )
-            db.session.commit()
+    # --- upkeep ---------------------------------------------------------------------------
 
     def prune_old_records(self) -> int:
         """Delete finished task records older than ``FUNCPAD_TASK_RECORD_MAX_DAYS``, in batches."""

@@ -490,7 +490,7 @@ class DFFNamespace:
             delayed_cron_job: Seconds (an int or a list) each cron run is delayed by.
             expires: Seconds a queued run may wait before it is dropped, 1-86400.
             cache_result: Seconds an identical call gets the earlier result.
-            queue: The worker queue, 1-15 (accepted; one queue here).
+            queue: The worker queue, 1-15: which `funcpad worker`s run it.
             integration: "signIn" or "autoRun" (with integration_config: cronExpr, onPublish,
                 onLaunch).
             is_hidden: Leave the function out of lists and docs.
@@ -735,7 +735,7 @@ class DFFNamespace:
         Args:
             func_id: The function, <script_id>.<name>.
             kwargs: Its arguments.
-            queue: A worker queue, 1-15 (accepted; one queue here).
+            queue: A worker queue, 1-15 (default: the function's, else this run's).
         Raises:
             EntityNotFound: No published function has that id.
             FuncCallChainTooLong: The chain has five functions already.

@@ -241,6 +241,7 @@ def call(
         expires_at=now + timedelta(seconds=expires),
         origin_id=None if kind == "cronJob" else entity.id,
         root_task_id=job.get("id"),
+        queue=args.get("queue"),
     )
     if kind == "cronJob":
         record.crontab_config_id = entity.id

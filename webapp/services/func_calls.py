@@ -45,6 +45,7 @@ def enqueue(
     func_id: Any,
     kwargs: Any,
     now: datetime,
+    queue: int | None = None,
 ) -> TaskRecord:
     """Queue ``func_id(**kwargs)`` started by the run ``parent`` (its job as the host built it:
     ``id``, ``context.call_chain``, ``context.triggered_by``)."""
@@ -79,5 +80,7 @@ def enqueue(
         origin_id=context.get("origin_id"),
         root_task_id=parent.get("id"),
         call_chain=[*chain, func.id],
+        # DataFlux Func: the call's queue, else the function's, else the calling run's.
+        queue=queue or (func.options or {}).get("queue") or context.get("queue"),
     )
     return record

@@ -123,6 +123,7 @@ class HostCalls:
                     func_id=args.get("func_id"),
                     kwargs=args.get("kwargs"),
                     now=utcnow(),
+                    queue=queue,
                 )
                 task_id = record.id
         except func_calls.CallRefused as exc:

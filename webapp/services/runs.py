@@ -19,9 +19,9 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from webapp.models import Func, Script, TaskRecord
+from webapp.models import Func, Script, TaskRecord, WorkerHeartbeat
 from webapp.models.types import utcnow
-from webapp.services import code_outline, print_logs, process_identity, script_imports
+from webapp.services import code_outline, print_logs, process_identity, queues, script_imports
 from webapp.services import env_vars as env_service
 from webapp.services.errors import N_, ServiceError
 
@@ -34,6 +34,8 @@ MAX_KWARGS_BYTES = 256 * 1024
 # No run lasts longer than the longest DFF.API timeout and the runner's grace: past this, a
 # record still "running" was left by a process that died.
 MAX_RUN_SECONDS = 3600 + 60
+# A `funcpad worker` beats every few seconds; one silent this long has stopped.
+HEARTBEAT_STALE_SECONDS = 20
 WORKER_LOST = {
     "type": "WorkerLost",
     "message": "worker lost: the process running this task stopped before it finished",
@@ -66,35 +68,62 @@ def _no_connectors(_session: Session, _ids: set[str] | None) -> dict[str, dict[s
     return {}
 
 
+def worker_gone(
+    worker: str | None,
+    started_at: datetime | None,
+    now: datetime,
+    beats: dict[str, datetime],
+    is_alive: Callable[[str | None], bool | None] = process_identity.is_alive,
+) -> bool:
+    """Whether the process that runs a record has stopped: on this host its pid says so;
+    elsewhere a ``funcpad worker`` that stopped beating (``beats``: worker id -> last
+    heartbeat) has; else a run older than any run can be was left by a process that died."""
+    alive = is_alive(worker)
+    if alive is not None:
+        return not alive
+    beat = beats.get((worker or "").split("/", 1)[0])
+    if beat is not None:
+        return beat < now - timedelta(seconds=HEARTBEAT_STALE_SECONDS)
+    return started_at is not None and started_at < now - timedelta(seconds=MAX_RUN_SECONDS)
+
+
+def heartbeats(session: Session) -> dict[str, datetime]:
+    """Every worker's last heartbeat, by worker id."""
+    return dict(session.execute(select(WorkerHeartbeat.id, WorkerHeartbeat.seen_at)).all())
+
+
+def mark_lost(session: Session, record_ids: list[str], now: datetime) -> int:
+    """``failure`` "worker lost" for those of ``record_ids`` still running."""
+    if not record_ids:
+        return 0
+    return session.execute(
+        update(TaskRecord)
+        .where(TaskRecord.id.in_(record_ids), TaskRecord.status == "running")
+        .values(status="failure", ended_at=now, error=WORKER_LOST)
+    ).rowcount
+
+
 def sweep_lost_runs(
     session: Session,
     now: datetime,
     is_alive: Callable[[str | None], bool | None] = process_identity.is_alive,
 ) -> int:
-    """Mark ``failure`` "worker lost" every run left ``running`` by a process that is gone.
-
-    Any origin (debug, api, crontab, manual). A process on this host is gone when its pid no
-    longer names it; elsewhere (or for records without a worker) a run is gone once it is
-    older than any run can be. Returns how many records were marked.
-    """
+    """Mark ``failure`` "worker lost" every run left ``running`` by a process that is gone
+    (``worker_gone``), of any origin; returns how many records were marked."""
     running = session.execute(
         select(TaskRecord.id, TaskRecord.worker, TaskRecord.started_at).where(
             TaskRecord.status == "running"
         )
     ).all()
-    deadline = now - timedelta(seconds=MAX_RUN_SECONDS)
+    if not running:
+        return 0
+    beats = heartbeats(session)
     lost = [
         record_id
         for record_id, worker, started_at in running
-        if is_alive(worker) is False
-        or (is_alive(worker) is None and started_at is not None and started_at < deadline)
+        if worker_gone(worker, started_at, now, beats, is_alive)
     ]
-    if lost:
-        session.execute(
-            update(TaskRecord)
-            .where(TaskRecord.id.in_(lost), TaskRecord.status == "running")
-            .values(status="failure", ended_at=now, error=WORKER_LOST)
-        )
+    mark_lost(session, lost, now)
     return len(lost)
 
 
@@ -291,9 +320,11 @@ def new_queued_record(
     scheduled_for: datetime | None = None,
     root_task_id: str | None = None,
     call_chain: list[str] | None = None,
+    queue: int | None = None,
 ) -> TaskRecord:
     """A ``queued`` record (kwargs already checked) that the scheduler's queue runs once its
-    ``scheduled_for`` has come, unless ``expires_at`` passes first."""
+    ``scheduled_for`` has come, unless ``expires_at`` passes first; ``queue`` is the caller's
+    explicit worker queue (``queues.queue_for``)."""
     record = TaskRecord(
         id=uuid.uuid4().hex,
         origin=origin,
@@ -310,6 +341,7 @@ def new_queued_record(
         root_task_id=root_task_id,
         call_chain=call_chain,
         expires_at=expires_at,
+        queue=queues.queue_for(origin, func.options, queue),
     )
     session.add(record)
     session.flush()
@@ -352,6 +384,7 @@ def build_job(
             "trigger_time": int(trigger.timestamp()),
             "cron_expr": cron_expr,
             "cron_job_delay": delay,
+            "queue": record.queue,
             # An asynchronous call with an eta or delay (not a cron tick): when it was meant to run.
             "eta": record.scheduled_for.isoformat()
             if record.scheduled_for and record.origin == "api"

@@ -4,6 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from webapp.host import sandbox_endpoints
     from webapp.runner.service import set_endpoint_loader
     from webapp.views import (
         admin_pages,
@@ -30,7 +31,6 @@ def init_app(app: Flask) -> None:
         transfer_pages,
     )
     from webapp.views.api import api, openapi
-    from webapp.views.api.connectors import sandbox_endpoints
 
     errors.init_app(app)
     bodies.init_app(app)

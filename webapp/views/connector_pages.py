@@ -7,12 +7,12 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from webapp.extensions import db
+from webapp.host import embedded_url
 from webapp.models.types import utcnow
 from webapp.runner.service import endpoints_changed
 from webapp.services import connector_types
 from webapp.services import connectors as service
 from webapp.services.errors import ServiceError
-from webapp.views.api.connectors import embedded_url
 from webapp.views.errors import flash_service_error
 
 bp = Blueprint("connector_pages", __name__, url_prefix="/connectors")

@@ -25,18 +25,17 @@ from flask import Blueprint, Flask, Response, current_app, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from webapp import host
 from webapp.auth import csrf_exempt_prefix, public
+from webapp.executor import get_executor
 from webapp.extensions import db
+from webapp.host import load_for_job
 from webapp.models import Func, FuncApi
 from webapp.models.types import utcnow
-from webapp.runner.service import get_runner
 from webapp.services import api_responses, func_apis, result_cache
 from webapp.services import funcs as funcs_service
 from webapp.services import runs as runs_service
 from webapp.services.api_responses import CallTiming, HttpAnswer
 from webapp.services.errors import ServiceError
-from webapp.views.api.connectors import load_for_job
 
 bp = Blueprint("dff_api", __name__)
 
@@ -257,10 +256,7 @@ def _auth_func_passes(api: FuncApi, query: dict, body: dict) -> bool:
 
 
 def _run(record, job) -> dict[str, Any]:
-    runner = get_runner()
-    on_call = host.calls_for(job)
-    db.session.commit()
-    runs_service.execute(db.session, runner, record, job, on_call=on_call)
+    get_executor().execute(record, job)
     db.session.commit()
     return {
         "status": record.status,

@@ -2,11 +2,12 @@
 
 import time
 
-from flask import current_app, jsonify
+from flask import jsonify
 from flask_login import current_user
 from pydantic import Field
 
 from webapp.extensions import db
+from webapp.host import embedded_url
 from webapp.messages import Msg
 from webapp.models.types import utcnow
 from webapp.runner.service import endpoints_changed, get_runner
@@ -37,24 +38,6 @@ class NewConnector(ConnectorChange):
     id: fields.ConnectorId
     type: fields.ConnectorType = "datakit"
     config: fields.JsonObject
-
-
-def embedded_url() -> str:
-    """Where the embedded receiver answers: its own DataKit-only listener (the app's port
-    only when that listener is off — scripts cannot reach the app's port)."""
-    bind = current_app.config["FUNCPAD_RECEIVER_BIND"] or current_app.config["FUNCPAD_BIND"]
-    host, _, port = bind.rpartition(":")
-    if host in ("0.0.0.0", "::", "[::]", ""):
-        host = "127.0.0.1"
-    return f"http://{host}:{port}"
-
-
-def load_for_job(session, ids):
-    return service.for_sandbox(session, ids, embedded_url())
-
-
-def sandbox_endpoints() -> list[tuple[str, int]]:
-    return service.endpoints(db.session, embedded_url())
 
 
 @api.get("/connectors")

@@ -12,6 +12,7 @@ from pydantic import Field
 from sqlalchemy import select
 
 from webapp.extensions import db
+from webapp.host import load_for_job
 from webapp.models import CrontabConfig, SchedulerSetting
 from webapp.models.types import utcnow
 from webapp.services import crontab as service
@@ -20,7 +21,6 @@ from webapp.services import runs as runs_service
 from webapp.services import scripts as scripts_service
 from webapp.services.errors import N_
 from webapp.views.api import api, fields, shapes
-from webapp.views.api.connectors import load_for_job
 from webapp.views.api.operation import Body, Query, operation
 from webapp.views.api.runs import RUN_RESPONSES, STREAM_NOTE, _respond
 

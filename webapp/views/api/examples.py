@@ -7,11 +7,11 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from webapp.extensions import db
+from webapp.host import embedded_url
 from webapp.models.types import utcnow
 from webapp.services import examples as service
 from webapp.services.errors import N_
 from webapp.views.api import api, shapes
-from webapp.views.api.connectors import embedded_url
 from webapp.views.api.operation import operation
 
 

@@ -8,23 +8,22 @@ import threading
 import time
 from typing import Any, Literal
 
-from flask import Response, jsonify, request, stream_with_context
+from flask import Response, current_app, jsonify, request, stream_with_context
 from flask_login import current_user
 from pydantic import Field
 from sqlalchemy import select
 
-from webapp import host
+from webapp.executor import get_executor
 from webapp.extensions import db
+from webapp.host import load_for_job
 from webapp.models import TaskRecord
 from webapp.models.types import utcnow
-from webapp.runner.service import get_runner
 from webapp.services import funcs as funcs_service
 from webapp.services import result_cache
 from webapp.services import runs as runs_service
 from webapp.services import scripts as scripts_service
 from webapp.services.errors import N_, NotFound, ServiceError
 from webapp.views.api import api, fields, shapes
-from webapp.views.api.connectors import load_for_job
 from webapp.views.api.operation import Body, Query, operation
 
 STREAM_NOTE = N_(
@@ -68,14 +67,13 @@ def _wants_stream() -> bool:
 
 def _respond(record: TaskRecord, job: dict[str, Any]):
     """Run the job now: a JSON answer at the end, or server-sent events while it runs."""
-    runner = get_runner()
-    on_call = host.calls_for(job)
-    db.session.commit()  # the record is visible as "running" before the code starts
+    executor = get_executor()
     if not _wants_stream():
-        runs_service.execute(db.session, runner, record, job, on_call=on_call)
+        executor.execute(record, job)
         body = runs_service.record_json(record)  # before commit: no reload of what we just set
         db.session.commit()
         return jsonify(body)
+    db.session.commit()
     start = {
         "task_id": record.id,
         "func_id": record.func_id,
@@ -83,7 +81,7 @@ def _respond(record: TaskRecord, job: dict[str, Any]):
         "started_at": record.started_at.isoformat(),
     }
     return Response(
-        stream_with_context(_stream(runner, record.id, start, job, on_call)),
+        stream_with_context(_stream(executor, record, start, job)),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -93,52 +91,54 @@ def _event(name: str, data: Any) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def _stream(runner, record_id: str, start: dict[str, Any], job: dict[str, Any], on_call):
+def _stream(executor, record: TaskRecord, start: dict[str, Any], job: dict[str, Any]):
     """Server-sent events: ``start``, then ``log`` per line as it happens, then ``result``.
 
-    The request's session is gone once the view returns, so the record is loaded again to store
-    the outcome.
+    The run executes in a thread of its own (with its own app context and session); this
+    generator forwards its lines as they come.
     """
+    app = current_app._get_current_object()
     events: queue.Queue = queue.Queue()
     outcome: dict[str, Any] = {}
 
     def work() -> None:
         try:
-            outcome["result"] = runner.run(job, events.put, on_call)
+            with app.app_context():
+                try:
+                    executor.execute(record, job, events.put)
+                    db.session.commit()
+                    outcome["body"] = runs_service.record_json(record)
+                finally:
+                    db.session.remove()
         finally:
             events.put(None)
 
-    worker = threading.Thread(target=work, name=f"run-{record_id}", daemon=True)
+    worker = threading.Thread(target=work, name=f"run-{record.id}", daemon=True)
     yield _event("start", start)
     worker.start()
-    logs: list[dict[str, Any]] = []
     try:
         while True:
             try:
-                message = events.get(timeout=HEARTBEAT_SECONDS)
+                entry = events.get(timeout=HEARTBEAT_SECONDS)
             except queue.Empty:
                 yield ": keep-alive\n\n"  # a closed connection shows up here as an error
                 continue
-            if message is None:
+            if entry is None:
                 break
-            entry = runs_service.log_entry(message)
-            logs.append(entry)
             yield _event("log", entry)
     except GeneratorExit:  # the browser went away (Stop, or closed the tab)
-        runner.cancel(record_id)
+        executor.cancel(record.id)
         worker.join(10)
-        _store(record_id, outcome.get("result") or {}, logs)
         raise
     worker.join()
-    yield _event("result", _store(record_id, outcome["result"], logs))
+    yield _event("result", outcome.get("body") or _stored(record.id))
 
 
-def _store(record_id: str, result: dict[str, Any], logs: list[dict[str, Any]]) -> dict[str, Any]:
-    record = db.session.get(TaskRecord, record_id)
-    runs_service.finish(db.session, record, result, logs, utcnow())
-    body = runs_service.record_json(record)
+def _stored(record_id: str) -> dict[str, Any]:
+    """The record as stored (the run's thread failed before it could answer)."""
     db.session.commit()
-    return body
+    record = db.session.get(TaskRecord, record_id)
+    return runs_service.record_json(record) if record is not None else {"task_id": record_id}
 
 
 RUN_RESPONSES = {200: shapes.TaskRecord, 404: shapes.Error}
@@ -270,5 +270,5 @@ def stop_task(task_id: str):
         raise NotFound(N_("Task record %(id)s does not exist."), id=task_id)
     if record.status != "running":
         raise ServiceError("not_running", N_("The task is not running."), status=409)
-    stopped = get_runner().cancel(task_id)
+    stopped = get_executor().cancel(task_id)
     return jsonify(stopped=stopped)
