@@ -10,6 +10,7 @@ const options = {
     editor: path.join(root, "frontend/editor/main.js"),
     metrics: path.join(root, "frontend/explorer/metrics.js"),
     logs: path.join(root, "frontend/explorer/logs.js"),
+    system: path.join(root, "frontend/explorer/system.js"),
   },
   outdir: path.join(root, "static/dist"),
   bundle: true,

@@ -35,6 +35,7 @@ EXPECTED_TABLES = {
     "scheduler_leases",
     "scheduler_settings",
     "worker_heartbeats",
+    "platform_counters",
 }
 
 
@@ -43,7 +44,7 @@ def test_fresh_start_migrates_to_head(tmp_path):
     with app.app_context():
         assert set(inspect(db.engine).get_table_names()) == EXPECTED_TABLES
         version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == "0014_workers"
+        assert version == "0015_platform_counters"
 
 
 def test_sqlite_pragmas(app_ctx):

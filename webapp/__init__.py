@@ -18,7 +18,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ``config`` may also carry ``FUNCPAD_*`` keys, which are read exactly as the environment
     variables of the same name (tests use this to point at a temporary data directory).
     """
-    from webapp import auth, cli, database, executor, host, i18n, receiver, views
+    from webapp import auth, cli, database, executor, host, i18n, metrics, receiver, views
     from webapp.config import load_config
     from webapp.runner import service as runner
     from webapp.scheduler import loop as scheduler
@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     runner.init_app(app)
     host.init_app(app)
     executor.init_app(app)
+    metrics.init_app(app)
     receiver.init_app(app)
     views.init_app(app)
     cli.init_app(app)

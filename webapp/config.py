@@ -316,6 +316,12 @@ def load_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
             "FUNCPAD_TASK_RECORD_MAX_DAYS", env.get("FUNCPAD_TASK_RECORD_MAX_DAYS"), 30
         ),
         "FUNCPAD_INGEST_TOKEN": (env.get("FUNCPAD_INGEST_TOKEN") or "").strip() or None,
+        # /metrics answers scrapers that send this as a Bearer token (or an admin's API token).
+        "FUNCPAD_METRICS_TOKEN": (env.get("FUNCPAD_METRICS_TOKEN") or "").strip() or None,
+        # The platform's figures to the datakit connector this often (0: never).
+        "FUNCPAD_SELF_METRICS_SECONDS": parse_int(
+            "FUNCPAD_SELF_METRICS_SECONDS", env.get("FUNCPAD_SELF_METRICS_SECONDS"), 30
+        ),
         "FUNCPAD_RECEIVER_MAX_CONNECTIONS": parse_int(
             "FUNCPAD_RECEIVER_MAX_CONNECTIONS",
             env.get("FUNCPAD_RECEIVER_MAX_CONNECTIONS"),

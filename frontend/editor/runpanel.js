@@ -278,7 +278,7 @@ export class RunPanel {
     const factsLine = h("div.output-facts", {}, facts.join(" · "), " · ", this.taskLink(result.task_id));
     if (this.writesPoints()) {
       // The script writes through a connector: offer the views where its points show up.
-      factsLine.append(" · ", h("a#open-metrics", { href: "/metrics" }, t("openMetrics")),
+      factsLine.append(" · ", h("a#open-metrics", { href: "/explore/metrics" }, t("openMetrics")),
         " · ", h("a#open-logs", { href: "/logs" }, t("openLogs")));
     }
     this.body.append(factsLine);

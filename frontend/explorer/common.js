@@ -91,3 +91,16 @@ export function timeControls(root, state, onChange) {
     if (event.target.checked) timer = setInterval(onChange, 10_000);
   });
 }
+
+// 24-hour times and ISO dates, as in the table below (uPlot's default is 12-hour am/pm).
+// Columns: smallest tick step (s), tick label, then what to add when the year, month, day,
+// hour, minute or second rolls over, and 1 = append that to the label.
+export const TIME_TICKS = [
+  [3600 * 24 * 365, "{YYYY}", null, null, null, null, null, null, 1],
+  [3600 * 24 * 28, "{YYYY}-{MM}", null, null, null, null, null, null, 1],
+  [3600 * 24, "{MM}-{DD}", "\n{YYYY}", null, null, null, null, null, 1],
+  [3600, "{HH}:{mm}", "\n{YYYY}-{MM}-{DD}", null, "\n{MM}-{DD}", null, null, null, 1],
+  [60, "{HH}:{mm}", "\n{YYYY}-{MM}-{DD}", null, "\n{MM}-{DD}", null, null, null, 1],
+  [1, ":{ss}", "\n{YYYY}-{MM}-{DD} {HH}:{mm}", null, "\n{MM}-{DD} {HH}:{mm}", null,
+    "\n{HH}:{mm}", null, 1],
+];

@@ -2,7 +2,7 @@
 // (one line per field and tag combination, values on hover) and the latest points.
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { formatTime, getJSON, h, rangeParams, t, timeControls } from "./common.js";
+import { TIME_TICKS, formatTime, getJSON, h, rangeParams, t, timeControls } from "./common.js";
 
 const PALETTE = ["#4f6bed", "#1f9d6b", "#e8833a", "#d64545", "#8e5cd9", "#2fa7c4", "#c7a100",
   "#e05fa7", "#5b7083", "#7fb800"];
@@ -118,19 +118,6 @@ async function refresh() {
   draw(result.series, result.from, result.to);
   renderLatest(result.series);
 }
-
-// 24-hour times and ISO dates, as in the table below (uPlot's default is 12-hour am/pm).
-// Columns: smallest tick step (s), tick label, then what to add when the year, month, day,
-// hour, minute or second rolls over, and 1 = append that to the label.
-const TIME_TICKS = [
-  [3600 * 24 * 365, "{YYYY}", null, null, null, null, null, null, 1],
-  [3600 * 24 * 28, "{YYYY}-{MM}", null, null, null, null, null, null, 1],
-  [3600 * 24, "{MM}-{DD}", "\n{YYYY}", null, null, null, null, null, 1],
-  [3600, "{HH}:{mm}", "\n{YYYY}-{MM}-{DD}", null, "\n{MM}-{DD}", null, null, null, 1],
-  [60, "{HH}:{mm}", "\n{YYYY}-{MM}-{DD}", null, "\n{MM}-{DD}", null, null, null, 1],
-  [1, ":{ss}", "\n{YYYY}-{MM}-{DD} {HH}:{mm}", null, "\n{MM}-{DD} {HH}:{mm}", null,
-    "\n{HH}:{mm}", null, 1],
-];
 
 function draw(series, from, to) {
   const host = $("chart");

@@ -349,7 +349,7 @@
   if (guide) {
     const path = location.pathname;
     if (path === `/scripts/${guide.script}`) tick("open");
-    if (path === "/metrics") tick("metrics");
+    if (path === "/explore/metrics") tick("metrics");
     if (path === "/logs") tick("logs");
     if (path === "/crontab" && document.querySelector(`tr[data-func="${CSS.escape(guide.func)}"]`)) {
       tick("cron");

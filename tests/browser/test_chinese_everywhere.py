@@ -49,7 +49,7 @@ PAGES_WITHOUT_IDS = [
     "/env-vars",
     "/connectors",
     "/packages",
-    "/metrics",
+    "/explore/metrics",
     "/logs",
     "/crontab",
     "/crontab/new",
@@ -60,6 +60,7 @@ PAGES_WITHOUT_IDS = [
     "/script-sets/transfer",
     "/tasks",
     "/admin/sandbox",
+    "/admin/system",
     "/settings/tokens",
     "/settings/sessions",
     "/settings/password",
@@ -176,7 +177,7 @@ def test_every_page_and_message_is_in_chinese(page):
         "/env-vars",
         "/connectors",
         "/packages",
-        "/metrics",
+        "/explore/metrics",
         "/logs",
         "/crontab",
         "/crontab/new",
@@ -217,7 +218,7 @@ def test_every_page_and_message_is_in_chinese(page):
         "/v1/write/metric", data="zh_cpu,host=h1 usage=1.5\n", headers={"X-CSRFToken": token}
     )
     assert written.ok, written.text()
-    page.goto("/metrics?measurement=zh_cpu&field=usage")
+    page.goto("/explore/metrics?measurement=zh_cpu&field=usage")
     page.wait_for_selector(".u-legend")
     check("metrics chart")
     page.goto("/lang/en?next=/scripts")

@@ -50,7 +50,7 @@ def test_every_page_runs_under_the_csp_without_a_violation(page, live_server):
         ("/scripts/cspcheck", "body[data-ready='1']"),
         ("/env-vars", "main"),
         ("/connectors", "main"),
-        ("/metrics", "body[data-ready='1']"),
+        ("/explore/metrics", "body[data-ready='1']"),
         ("/logs", "body[data-ready='1']"),
         ("/crontab", "main"),
         ("/crontab/new", "main"),

@@ -54,7 +54,7 @@ def test_one_field_is_singular_on_metrics(page):
         "/v1/write/metric", data="single_field,host=a only=1\n", headers={"X-CSRFToken": token}
     )
     assert written.ok
-    page.goto("/metrics")
+    page.goto("/explore/metrics")
     item = page.locator("#measurement-list li", has_text="single_field")
     expect(item).to_contain_text("1 field")
     assert "1 fields" not in item.inner_text()

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from webapp import host
+from webapp import host, metrics
 from webapp.executor import work
 from webapp.extensions import db
 from webapp.models import TaskRecord
@@ -42,10 +42,13 @@ class InProcessExecutor:
         self, record: TaskRecord, job: dict[str, Any], on_log: work.LogCallback | None = None
     ) -> TaskRecord:
         """Run ``record`` (prepared as running by this process) now, in this thread; the record
-        carries the outcome (stored; the caller commits)."""
+        carries the outcome (stored and committed)."""
         on_call = host.calls_for(job, self.app)
         db.session.commit()  # the record is visible as "running" before the code starts
-        return runs_service.execute(db.session, get_runner(self.app), record, job, on_log, on_call)
+        runs_service.execute(db.session, get_runner(self.app), record, job, on_log, on_call)
+        db.session.commit()  # before counting: SQLite lets one writer in at a time
+        metrics.count_run(self.app, record)
+        return record
 
     def submit(self, task_id: str, queue: int | None = None) -> None:
         """Run the queued record ``task_id`` in a thread of this process (once, however often

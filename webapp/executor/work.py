@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import delete, select, update
 
-from webapp import host
+from webapp import host, metrics
 from webapp.extensions import db
 from webapp.models import CrontabConfig, TaskRecord
 from webapp.models.types import utcnow
@@ -104,6 +104,10 @@ def run_queued(
         record = claim(task_id, worker, utcnow())
         if record is None:
             return None
+        if record.origin == "crontab" and record.scheduled_for and record.started_at:
+            lag = max((record.started_at - record.scheduled_for).total_seconds(), 0.0)
+            metrics.counters_of(app).add("funcpad_scheduler_lag_seconds_sum", lag)
+            metrics.counters_of(app).add("funcpad_scheduler_lag_seconds_count")
         config = None
         if job is None:
             job, config = job_for(record)
@@ -111,6 +115,7 @@ def run_queued(
         on_call = host.calls_for(job, app)
         runs_service.execute(db.session, get_runner(app), record, job, on_log, on_call)
         db.session.commit()
+        metrics.count_run(app, record)
         if config is not None:
             prune_job_records(config)
         return record

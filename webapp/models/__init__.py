@@ -1,6 +1,7 @@
 """All models, importable from one place (Alembic autogenerate reads this)."""
 
 from webapp.models.connectors import Connector
+from webapp.models.counters import PlatformCounter
 from webapp.models.crontab import CrontabConfig, SchedulerLease, SchedulerSetting
 from webapp.models.env_vars import EnvVar
 from webapp.models.func_apis import FuncApi
@@ -23,6 +24,7 @@ __all__ = [
     "FuncStoreEntry",
     "LoginAttempt",
     "PackageJob",
+    "PlatformCounter",
     "SchedulerLease",
     "SchedulerSetting",
     "Script",

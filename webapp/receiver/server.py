@@ -95,7 +95,9 @@ class IngestHandler(http.server.BaseHTTPRequestHandler):
             body = self._read_body()
         except BodyTooLarge:
             self.close_connection = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
-            self._send(write_api.body_too_large(self.server.settings.max_body))
+            answer = write_api.body_too_large(self.server.settings.max_body)
+            self.server.writer.store.count_refused(answer.code)
+            self._send(answer)
             return
         except ValueError as exc:
             self.close_connection = True
@@ -111,7 +113,12 @@ class IngestHandler(http.server.BaseHTTPRequestHandler):
             authorization=self.headers.get("Authorization", ""),
         )
         try:
-            answer = write_api.write(request, self.server.settings, self.server.writer.write)
+            answer = write_api.write(
+                request,
+                self.server.settings,
+                self.server.writer.write,
+                on_refused=self.server.writer.store.count_refused,
+            )
         except Exception:  # a bug must still get an answer, and the process must keep serving
             log.exception("write to %s failed", url.path)
             answer = write_api.error(

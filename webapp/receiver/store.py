@@ -16,6 +16,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,13 @@ from webapp.files import private_sqlite_file
 from webapp.receiver.levels import normalize_status
 
 SCHEMA = """
+-- What this node's receiver did: points stored by category, writes refused by error code.
+CREATE TABLE IF NOT EXISTS receiver_counts (
+    name TEXT NOT NULL,
+    label TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (name, label)
+);
 CREATE TABLE IF NOT EXISTS series (
     id INTEGER PRIMARY KEY,
     measurement TEXT NOT NULL,
@@ -83,6 +91,7 @@ CREATE INDEX IF NOT EXISTS ix_other_points ON other_points (category, time);
 
 
 MINUTE_NS = 60 * 10**9
+REFUSALS_FLUSH_SECONDS = 5.0
 LAYOUT_VERSION = 2  # PRAGMA user_version of a points file in the layout above
 # Layout 1 kept one row per field value; its rows move into metric_points once.
 UPGRADE_FROM_LAYOUT_1 = (
@@ -141,6 +150,11 @@ class PointStore:
         self._local = threading.local()
         self._series: dict[tuple[str, tuple], int] = {}
         self._write_lock = threading.Lock()
+        # Refused writes, counted in memory and added to receiver_counts with the next write
+        # (or after REFUSALS_FLUSH_SECONDS): a flood of bad requests costs no writes.
+        self._refused: dict[str, int] = {}
+        self._refused_lock = threading.Lock()
+        self._refused_flushed = time.monotonic()
         # Writers in other processes (the receiver's servers, the app) queue on this file lock
         # rather than on SQLite's busy handler, which polls with sleeps of up to 100 ms: a
         # waiting writer starts the moment the other commits.
@@ -230,15 +244,22 @@ class PointStore:
         by_category: dict[str, list[dict[str, Any]]] = {}
         for category, points in batches:
             by_category.setdefault(category, []).extend(points)
+        with self._refused_lock:
+            refused, self._refused = self._refused, {}
+            self._refused_flushed = time.monotonic()
         conn.execute("BEGIN IMMEDIATE")
         try:
             for category, points in by_category.items():
                 if category == "metric":
-                    count += self._write_metrics(conn, points)
+                    stored = self._write_metrics(conn, points)
                 elif category == "logging":
-                    count += self._write_logs(conn, points)
+                    stored = self._write_logs(conn, points)
                 else:
-                    count += self._write_others(conn, category, points)
+                    stored = self._write_others(conn, category, points)
+                count += stored
+                self._count(conn, "points", category, stored)
+            for code, times in refused.items():
+                self._count(conn, "refused", code, times)
             conn.execute("COMMIT")
         except BaseException:
             # SQLite may have rolled back already (a full disk ends the transaction): a
@@ -247,8 +268,41 @@ class PointStore:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
             self._series.clear()  # ids inserted in the rolled-back transaction are gone
+            with self._refused_lock:
+                for code, times in refused.items():
+                    self._refused[code] = self._refused.get(code, 0) + times
             raise
         return count
+
+    @staticmethod
+    def _count(conn: sqlite3.Connection, name: str, label: str, amount: int) -> None:
+        conn.execute(
+            "INSERT INTO receiver_counts (name, label, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (name, label) DO UPDATE SET value = value + excluded.value",
+            (name, label, amount),
+        )
+
+    def count_refused(self, code: str) -> None:
+        """One write refused with DataKit error ``code`` (kept until the next write)."""
+        with self._refused_lock:
+            self._refused[code] = self._refused.get(code, 0) + 1
+            due = time.monotonic() - self._refused_flushed >= REFUSALS_FLUSH_SECONDS
+        if due:
+            self.write_many([])  # a transaction of counts only
+
+    def counts(self) -> list[tuple[str, str, int]]:
+        """(name, label, value): ``points``/category and ``refused``/code, this node's."""
+        rows = (
+            self.connection()
+            .execute("SELECT name, label, value FROM receiver_counts ORDER BY name, label")
+            .fetchall()
+        )
+        with self._refused_lock:
+            pending = dict(self._refused)
+        totals = {(name, label): value for name, label, value in rows}
+        for code, times in pending.items():
+            totals[("refused", code)] = totals.get(("refused", code), 0) + times
+        return [(name, label, value) for (name, label), value in sorted(totals.items())]
 
     def _write_others(
         self, conn: sqlite3.Connection, category: str, points: list[dict[str, Any]]

@@ -49,7 +49,10 @@ def write(category: str):
         authorization=request.headers.get("Authorization", ""),
     )
     writer = current_app.extensions["funcpad.point_writer"]
-    return _response(write_api.write(incoming, settings(), writer.write))
+    answer = write_api.write(
+        incoming, settings(), writer.write, on_refused=writer.store.count_refused
+    )
+    return _response(answer)
 
 
 @bp.post("/query/raw")

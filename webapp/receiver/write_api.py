@@ -41,6 +41,7 @@ class Answer:
     body: bytes = b""
     content_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    code: str | None = None  # DataKit's error_code of a refusal
 
 
 @dataclass
@@ -53,7 +54,7 @@ class WriteSettings:
 def error(code: str, message: str, status: int = 400) -> Answer:
     """DataKit's error body; ``datakit.emptyBody`` and ``datakit.noPoints`` carry no message."""
     payload = {"error_code": code, "message": message} if message else {"error_code": code}
-    return Answer(status, json.dumps(payload).encode(), "application/json")
+    return Answer(status, json.dumps(payload).encode(), "application/json", code=code)
 
 
 def ping(started_monotonic: float, hostname: str) -> Answer:
@@ -94,9 +95,23 @@ def write(
     settings: WriteSettings,
     store_points: Callable[[str, list[dict[str, Any]]], None],
     now_ns: int | None = None,
+    on_refused: Callable[[str], None] | None = None,
 ) -> Answer:
     """Parse, check and (unless ``dry``) store one write; ``store_points`` returns once the
-    points are stored (or raises ``WriterBusy``/``StoreFailing``), so a 200 means stored."""
+    points are stored (or raises ``WriterBusy``/``StoreFailing``), so a 200 means stored.
+    ``on_refused`` hears the error code of a write that was refused."""
+    answer = _write(request, settings, store_points, now_ns)
+    if answer.code is not None and on_refused is not None:
+        on_refused(answer.code)
+    return answer
+
+
+def _write(
+    request: WriteRequest,
+    settings: WriteSettings,
+    store_points: Callable[[str, list[dict[str, Any]]], None],
+    now_ns: int | None,
+) -> Answer:
     if not authorized(request, settings.ingest_token):
         return error(
             "datakit.tokenNotFound",

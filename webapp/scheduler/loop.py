@@ -23,6 +23,7 @@ from flask import Flask
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from webapp import metrics
 from webapp.executor import get_executor
 from webapp.extensions import db
 from webapp.models import CrontabConfig, Func, SchedulerLease, SchedulerSetting, TaskRecord
@@ -68,6 +69,7 @@ class Scheduler:
         self._lease_renewed = 0.0
         self._last_prune = 0.0
         self._last_sweep = 0.0
+        self._last_push = 0.0
         self.executor = get_executor(app)
         self._upkeep = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scheduler-upkeep")
         self._sent: dict[str, float] = {}  # queued runs handed over, and when
@@ -146,6 +148,7 @@ class Scheduler:
         db.session.commit()
         if lost:
             log.warning("marked %d task records as worker lost", lost)
+            metrics.counters_of(self.app).add("funcpad_runs_lost_total", lost)
         # What the previous holder left queued is handed over by _dispatch_queued, each at
         # its time (a delayed cron run, an eta).
 
@@ -213,6 +216,11 @@ class Scheduler:
             db.session.commit()
             if swept:
                 log.warning("marked %d task records as worker lost", swept)
+                metrics.counters_of(self.app).add("funcpad_runs_lost_total", swept)
+        every = self.app.config["FUNCPAD_SELF_METRICS_SECONDS"]
+        if every and time.monotonic() - self._last_push >= every:
+            self._last_push = time.monotonic()
+            self._upkeep.submit(self.push_metrics)
         if time.monotonic() - self._last_prune > PRUNE_EVERY_SECONDS:
             self._last_prune = time.monotonic()
             self._upkeep.submit(self.prune_old_records)  # never blocks scheduling
@@ -320,6 +328,16 @@ class Scheduler:
         return record
 
     # --- upkeep ---------------------------------------------------------------------------
+
+    def push_metrics(self) -> int:
+        """The platform's figures to the datakit connector (one writer: the lease holder)."""
+        from webapp.metrics import push
+
+        try:
+            return push.send(self.app)
+        except Exception:  # an agent that is away must not stop the scheduler's upkeep
+            log.warning("sending the platform's figures to DataKit failed", exc_info=True)
+            return 0
 
     def prune_old_records(self) -> int:
         """Delete finished task records older than ``FUNCPAD_TASK_RECORD_MAX_DAYS``, in batches."""

@@ -1,4 +1,7 @@
-"""Metrics and Logs pages (the data comes from /api/v1/metrics/* and /api/v1/logs)."""
+"""Metrics and Logs pages (the data comes from /api/v1/metrics/* and /api/v1/logs).
+
+The Metrics explorer is at /explore/metrics: /metrics is the platform's own figures, for
+Prometheus (``webapp.metrics``)."""
 
 from flask import Blueprint, render_template
 from flask_babel import gettext as _
@@ -27,7 +30,7 @@ def explorer_messages() -> dict[str, str]:
     }
 
 
-@bp.get("/metrics")
+@bp.get("/explore/metrics")
 def metrics():
     return render_template("metrics.html", messages=explorer_messages(), active_nav="metrics")
 

@@ -47,7 +47,7 @@ def guide_data() -> dict[str, Any]:
             },
             {
                 "id": "metrics",
-                "href": "/metrics?measurement=example_cpu&field=usage",
+                "href": "/explore/metrics?measurement=example_cpu&field=usage",
                 "text": gettext("See its points on Metrics"),
             },
             {
