@@ -15,7 +15,14 @@ _spec = importlib.util.spec_from_file_location(
 _config = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_config)
 parse_bind, parse_int = _config.parse_bind, _config.parse_int
-parse_receiver_bind = _config.parse_receiver_bind
+parse_receiver_bind, parse_choice = _config.parse_receiver_bind, _config.parse_choice
+executor = parse_choice(
+    "FUNCPAD_EXECUTOR", os.environ.get("FUNCPAD_EXECUTOR"), ("inprocess", "celery")
+)
+log_format = parse_choice(
+    "FUNCPAD_LOG_FORMAT", os.environ.get("FUNCPAD_LOG_FORMAT"), ("text", "json")
+)
+cores = os.cpu_count() or 1
 
 bind = [parse_bind("FUNCPAD_BIND", os.environ.get("FUNCPAD_BIND"))]
 # The embedded DataKit receiver's own port (only its paths answer there; scripts may reach it)
@@ -26,14 +33,48 @@ if receiver_bind in bind:
 receiver_processes = parse_int(
     "FUNCPAD_RECEIVER_PROCESSES", os.environ.get("FUNCPAD_RECEIVER_PROCESSES"), 2, minimum=1
 )
-# One worker by default: the runner pool (and so the concurrency limit) is per process.
-workers = parse_int("FUNCPAD_WORKERS", os.environ.get("FUNCPAD_WORKERS"), 1, minimum=1)
+# In-process runs: one worker by default, as the runner pool (and so the concurrency limit) is
+# per process. With Celery the web processes only wait on Redis: one per core (at least two, so
+# one restarting never leaves the port unanswered), up to 8.
+default_workers = 1 if executor == "inprocess" else min(max(2, cores), 8)
+workers = parse_int("FUNCPAD_WORKERS", os.environ.get("FUNCPAD_WORKERS"), default_workers, 1)
 threads = parse_int("FUNCPAD_THREADS", os.environ.get("FUNCPAD_THREADS"), 16, minimum=1)
 worker_class = "gthread"
-timeout = 120
-graceful_timeout = 20
+# Longer than the longest request: an editor run (60 s) waiting up to as long again for a worker
+# on a busy queue. gthread's main thread beats while requests run, so this only catches a stuck
+# worker process.
+timeout = 2 * 60 + 10
+# On SIGTERM a worker stops accepting and lets running requests (an editor run: <= 60 s) finish;
+# a run still going after this is left "running" and marked worker lost by the next start's
+# sweep (the scheduler's, within 30 s, on another node).
+graceful_timeout = 60 + 10
 accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+if log_format == "json":
+    # gunicorn's own lines (access log included) as the app's: one JSON object a line.
+    _logs_spec = importlib.util.spec_from_file_location(
+        "funcpad_logs", Path(__file__).resolve().parent / "webapp" / "logs.py"
+    )
+    _logs = importlib.util.module_from_spec(_logs_spec)
+    _logs_spec.loader.exec_module(_logs)
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": _logs.JsonFormatter}},
+        "filters": {"context": {"()": _logs.ContextFilter, "role": "web"}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "filters": ["context"],
+                "stream": "ext://sys.stdout",
+            }
+        },
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        },
+    }
 wsgi_app = "webapp:create_app()"
 # The worker heartbeat touches a file in every loop of the worker: keep it in memory.
 if os.path.isdir("/dev/shm"):

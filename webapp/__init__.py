@@ -53,8 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _configure_logging(app: Flask) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+    from webapp import logs
+
+    logs.configure(app.config["FUNCPAD_LOG_FORMAT"], logs.role_from_environment())
     app.logger.setLevel(logging.INFO)

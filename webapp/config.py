@@ -251,6 +251,9 @@ def load_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
         "FUNCPAD_RECEIVER_URL": parse_http_url(
             "FUNCPAD_RECEIVER_URL", env.get("FUNCPAD_RECEIVER_URL")
         ),
+        "FUNCPAD_LOG_FORMAT": parse_choice(
+            "FUNCPAD_LOG_FORMAT", env.get("FUNCPAD_LOG_FORMAT"), ("text", "json")
+        ),
         # Where runs execute: in the app's own processes, or on `funcpad worker`s via Celery.
         "FUNCPAD_EXECUTOR": executor,
         "FUNCPAD_WORKER_QUEUES": parse_queues(env.get("FUNCPAD_WORKER_QUEUES")),

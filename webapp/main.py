@@ -7,6 +7,7 @@ funcpad scheduler                  fire cron jobs and hand queued runs to the ex
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -14,9 +15,10 @@ import threading
 from webapp.config import ConfigError
 
 
-def _app(overrides: dict[str, str]):
+def _app(overrides: dict[str, str], role: str):
     from webapp import create_app
 
+    os.environ.setdefault("FUNCPAD_ROLE", role)  # in every log line (webapp.logs)
     try:
         return create_app(overrides)
     except ConfigError as exc:
@@ -31,7 +33,7 @@ def run_worker(queues: str | None, concurrency: int | None) -> None:
         overrides["FUNCPAD_WORKER_QUEUES"] = queues
     if concurrency:
         overrides["FUNCPAD_RUNNER_CONCURRENCY"] = str(concurrency)
-    app = _app(overrides)
+    app = _app(overrides, "worker")
     if not app.config["FUNCPAD_REDIS_URL"]:
         sys.exit("funcpad worker: set FUNCPAD_REDIS_URL to the broker's Redis")
     worker = Worker(
@@ -46,7 +48,7 @@ def run_worker(queues: str | None, concurrency: int | None) -> None:
 
 
 def run_scheduler() -> None:
-    app = _app({"FUNCPAD_SCHEDULER": "on", "FUNCPAD_RETENTION_THREAD": "off"})
+    app = _app({"FUNCPAD_SCHEDULER": "on", "FUNCPAD_RETENTION_THREAD": "off"}, "scheduler")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

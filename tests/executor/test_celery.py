@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from celery import Celery
@@ -346,3 +347,84 @@ def test_a_run_on_a_worker_cannot_reach_the_broker(cluster):
     assert worker_pid(record(cluster, answer["id"]).worker) in cluster.worker_pids()
     # (and the broker is there: this process reaches it)
     socket.create_connection((parts.hostname, parts.port), timeout=2).close()
+
+
+def test_a_cron_firing_runs_once_whatever_number_of_schedulers_tick_it(cluster):
+    """Three schedulers (as in three processes) tick the same due job at once, and the message
+    for its run is handed over twice more: one record, one execution, on a worker."""
+    client = cluster.client()
+    code = "@DFF.API('Once')\ndef once():\n    print('ran')\n    return 1\n"
+    new_script(client, "celery_once", code)
+    with cluster.app.app_context():
+        config = crontab_service.create_config(
+            db.session,
+            {"id": "celery-once", "func_id": "celery_once.once", "crontab": "* * * * *"},
+            username="admin",
+            now=utcnow(),
+            default_timezone="UTC",
+        )
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
+        config.next_run_at = now
+        db.session.commit()
+        db.session.remove()
+    schedulers = [Scheduler(cluster.app) for _ in range(3)]
+
+    def tick(scheduler):
+        with cluster.app.app_context():
+            scheduler.active, scheduler._lease_renewed = True, time.monotonic()  # all "holders"
+            scheduler.tick(now)
+            db.session.remove()
+
+    threads = [threading.Thread(target=tick, args=(s,)) for s in schedulers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with cluster.app.app_context():
+        ids = db.session.scalars(
+            db.select(TaskRecord.id).where(TaskRecord.crontab_config_id == "celery-once")
+        ).all()
+        db.session.remove()
+    assert len(ids) == 1
+    executor = cluster.app.extensions["funcpad.executor"]
+    executor.submit(ids[0], 2)  # delivered again, twice
+    executor.submit(ids[0], 2)
+    done = wait_for_record(cluster, ids[0], lambda r: r.status == "success")
+    time.sleep(1.5)  # the extra deliveries have been taken and refused
+    assert done.logs == [done.logs[0]] and done.logs[0]["message"] == "ran"
+    assert record(cluster, ids[0]).ended_at == done.ended_at  # not run (nor ended) again
+    with cluster.app.app_context():
+        db.session.delete(db.session.get(CrontabConfig, "celery-once"))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_a_package_installed_once_is_importable_on_every_worker(cluster):
+    """The Packages folder is one shared folder (a shared volume in compose): what an install
+    puts there, every worker's sandbox imports, without a restart."""
+    folder = Path(cluster.app.config["FUNCPAD_USER_PACKAGES"])
+    module = folder / "funcpad_shared_package_probe.py"
+    module.write_text("VERSION = 'installed once'\n")
+    module.chmod(0o644)
+    try:
+        client = cluster.client()
+        code = (
+            "import os\n\n"
+            "def probe():\n    import funcpad_shared_package_probe as p\n"
+            "    return p.VERSION\n\n"
+            "@DFF.API('On b', queue=9)\ndef on_b():\n    return probe()\n\n"
+            "@DFF.API('On c', queue=11)\ndef on_c():\n    return probe()\n"
+        )
+        new_script(client, "celery_packages", code)
+        cluster.start_worker("c", "11")
+        answers = {
+            name: client.post(f"/api/v1/funcs/celery_packages.on_{name}/call", json={}).get_json()
+            for name in ("b", "c")
+        }
+        for name, answer in answers.items():
+            assert answer["return_value"] == "installed once", answer
+            assert worker_pid(record(cluster, answer["id"]).worker) == cluster.workers[name].pid
+    finally:
+        module.unlink()
+        if "c" in cluster.workers:
+            cluster.stop_worker("c")

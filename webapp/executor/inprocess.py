@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from webapp import host, metrics
+from webapp import host, logs, metrics
 from webapp.executor import work
 from webapp.extensions import db
 from webapp.models import TaskRecord
@@ -45,7 +45,8 @@ class InProcessExecutor:
         carries the outcome (stored and committed)."""
         on_call = host.calls_for(job, self.app)
         db.session.commit()  # the record is visible as "running" before the code starts
-        runs_service.execute(db.session, get_runner(self.app), record, job, on_log, on_call)
+        with logs.run_context(record.id):
+            runs_service.execute(db.session, get_runner(self.app), record, job, on_log, on_call)
         db.session.commit()  # before counting: SQLite lets one writer in at a time
         metrics.count_run(self.app, record)
         return record

@@ -123,6 +123,9 @@ class CeleryExecutor:
         beats = runs_service.heartbeats(db.session)
         if runs_service.worker_gone(row.worker, row.started_at, now, beats):
             runs_service.mark_lost(db.session, [task_id], now)
+            log.warning(
+                "run %s: its worker %s is gone", task_id, row.worker, extra={"run_id": task_id}
+            )
         elif past_deadline:
             db.session.execute(
                 update(TaskRecord)

@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import delete, select, update
 
-from webapp import host, metrics
+from webapp import host, logs, metrics
 from webapp.extensions import db
 from webapp.models import CrontabConfig, TaskRecord
 from webapp.models.types import utcnow
@@ -100,6 +100,11 @@ def run_queued(
     (an editor run, a sync call: its draft code, request and uploads); without one it is built
     from the record. Call inside an app context; a failure of the platform is recorded on the
     task, never lost."""
+    with logs.run_context(task_id):
+        return _run_queued(app, task_id, worker, job, on_log)
+
+
+def _run_queued(app, task_id, worker, job, on_log) -> TaskRecord | None:
     try:
         record = claim(task_id, worker, utcnow())
         if record is None:

@@ -90,6 +90,14 @@ class Worker:
                     status = record.status if record is not None else None
                     if record is None:  # delivered again, or handed over twice
                         log.info("run %s was claimed before or expired: not run again", task_id)
+                    else:
+                        log.info(
+                            "run %s ended: %s in %s ms",
+                            task_id,
+                            record.status,
+                            record.duration_ms,
+                            extra={"run_id": task_id},
+                        )
                 finally:
                     db.session.remove()
         finally:

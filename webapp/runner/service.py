@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 ENDPOINTS_TTL_SECONDS = 5.0  # other worker processes see a connector change within this
 _pools: dict[SandboxConfig, RunnerPool] = {}
 _lock = threading.Lock()
+_endpoints_lock = threading.Lock()
 
 
 def sandbox_config(app: Flask) -> SandboxConfig:
@@ -51,18 +52,23 @@ def pool_for(config: SandboxConfig) -> RunnerPool:
 
 
 def get_runner(app: Flask | None = None) -> RunnerPool:
-    """The pool, with the connector endpoints its network opens at most 5 s old."""
+    """The pool, with the connector endpoints its network opens at most 5 s old.
+
+    The first callers after the endpoints went stale wait for the one that reads them: a run
+    must never start on a network opened for an older set (a fresh worker's first runs would
+    find their connectors refused)."""
     app = app or current_app._get_current_object()
     pool = pool_for(app.extensions["funcpad.sandbox_config"])
     loader = app.extensions.get("funcpad.sandbox_endpoints")
-    now = time.monotonic()
-    if loader is not None and now >= pool.endpoints_checked_at + ENDPOINTS_TTL_SECONDS:
-        pool.endpoints_checked_at = now
-        try:
-            pool.set_endpoints(Endpoint(host, port) for host, port in loader())
-        except Exception:  # keep the last known set; the next call tries again
-            log.exception("reading the connectors' endpoints failed")
-            pool.endpoints_checked_at = 0.0
+    if loader is None or time.monotonic() < pool.endpoints_checked_at + ENDPOINTS_TTL_SECONDS:
+        return pool
+    with _endpoints_lock:
+        if time.monotonic() >= pool.endpoints_checked_at + ENDPOINTS_TTL_SECONDS:
+            try:
+                pool.set_endpoints(Endpoint(host, port) for host, port in loader())
+                pool.endpoints_checked_at = time.monotonic()
+            except Exception:  # keep the last known set; the next call tries again
+                log.exception("reading the connectors' endpoints failed")
     return pool
 
 

@@ -26,7 +26,14 @@ from sqlalchemy.exc import IntegrityError
 from webapp import metrics
 from webapp.executor import get_executor
 from webapp.extensions import db
-from webapp.models import CrontabConfig, Func, SchedulerLease, SchedulerSetting, TaskRecord
+from webapp.models import (
+    CrontabConfig,
+    Func,
+    SchedulerLease,
+    SchedulerSetting,
+    TaskRecord,
+    WorkerHeartbeat,
+)
 from webapp.models.crontab import effective_crontab
 from webapp.models.types import utcnow
 from webapp.schedule import cronexpr
@@ -361,6 +368,13 @@ class Scheduler:
                 db.session.execute(delete(TaskRecord).where(TaskRecord.id.in_(ids)))
                 db.session.commit()
                 removed += len(ids)
+            # Workers that stopped beating a day ago (killed, never back) are forgotten.
+            db.session.execute(
+                delete(WorkerHeartbeat).where(
+                    WorkerHeartbeat.seen_at < utcnow() - timedelta(days=1)
+                )
+            )
+            db.session.commit()
             db.session.remove()
         return removed
 

@@ -1,0 +1,298 @@
+"""Mixed load on the whole platform, in each way it can be deployed on this machine.
+
+N concurrent clients (20 by default) for S seconds each loop over a mix of page loads, draft
+saves, editor runs and published calls (trivial functions), on 127.0.0.1 only, against:
+
+    sqlite-inprocess   the embedded default: SQLite, runs in the gunicorn process
+    pg-inprocess       PostgreSQL, runs in the gunicorn process
+    pg-celery          PostgreSQL, FUNCPAD_EXECUTOR=celery, Redis, two `funcpad worker`s
+
+It starts what each mode needs (a PostgreSQL cluster and a Redis of its own, in a temporary
+directory) and prints, per mode and per action, requests/s, p50/p95/p99 and errors; at the end
+the cost of the queue hop (a published call's p50 through Celery against in-process).
+
+    .venv/bin/python bench/load.py [--clients 20] [--seconds 60] [--modes pg-celery,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.server import free_port, gunicorn, make_token  # noqa: E402
+
+MODES = ("sqlite-inprocess", "pg-inprocess", "pg-celery")
+# What a person at the editor does most: open pages, save, run; plus API callers.
+MIX = (("page", 2), ("save", 2), ("editor_run", 3), ("published_call", 3))
+CODE = "@DFF.API('Trivial')\ndef trivial(n=0):\n    return n\n"
+MAX_CLIENTS, MAX_SECONDS = 64, 600
+
+
+@contextlib.contextmanager
+def postgres(work: Path) -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (Debian's binaries); yields a database URL."""
+    from tests.pg_server import _as_server_user, _pg_bin
+
+    data, sockets = work / "pg", work / "pgsock"
+    data.mkdir()
+    sockets.mkdir()
+    if os.geteuid() == 0:
+        os.chmod(work, 0o755)
+        shutil.chown(data, "postgres")
+        shutil.chown(sockets, "postgres")
+    port = free_port()
+    bin_dir = _pg_bin()
+    initdb = [str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "funcpad"]
+    subprocess.run(_as_server_user([*initdb, "--no-sync", "-E", "UTF8"]), check=True,
+                   capture_output=True)  # fmt: skip
+    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    ctl = [str(bin_dir / "pg_ctl"), "-D", str(data)]
+    subprocess.run(
+        _as_server_user([*ctl, "-o", options, "-w", "-l", str(sockets / "log"), "start"]),
+        check=True, capture_output=True,
+    )  # fmt: skip
+    try:
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "funcpad", "-d", "postgres",
+             "-c", "CREATE DATABASE bench"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        yield f"postgresql://funcpad@127.0.0.1:{port}/bench"
+    finally:
+        subprocess.run(_as_server_user([*ctl, "-m", "immediate", "stop"]), capture_output=True)
+
+
+@contextlib.contextmanager
+def redis_server(work: Path) -> Iterator[str]:
+    port = free_port()
+    password = "bench-redis-password"
+    process = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--requirepass", password,
+         "--save", "", "--appendonly", "no", "--dir", str(work)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://:{password}@127.0.0.1:{port}/0"
+    import redis
+
+    for _ in range(200):
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.RedisError:
+            time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@contextlib.contextmanager
+def workers(env: dict[str, str], count: int, work: Path) -> Iterator[None]:
+    processes = []
+    for n in range(count):
+        log = work / f"worker-{n}.log"
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "webapp.main", "worker"],
+                cwd=ROOT,
+                env=env,
+                stdout=log.open("w"),
+                stderr=subprocess.STDOUT,
+            )
+        )
+        deadline = time.monotonic() + 60
+        while " ready." not in log.read_text():
+            if processes[-1].poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"worker {n} did not start:\n{log.read_text()[-2000:]}")
+            time.sleep(0.1)
+    try:
+        yield
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(30)
+
+
+@contextlib.contextmanager
+def deployment(mode: str, work: Path) -> Iterator[tuple[str, str]]:
+    """(base URL, API token) of the platform deployed as ``mode``."""
+    data_dir = work / "data"
+    data_dir.mkdir()
+    env = {
+        **os.environ,
+        "FUNCPAD_DATA_DIR": str(data_dir),
+        "FUNCPAD_SELF_METRICS_SECONDS": "0",
+        "FUNCPAD_RUNNER_WARMUP": "on",
+    }
+    with contextlib.ExitStack() as stack:
+        if mode.startswith("pg-"):
+            env["FUNCPAD_DATABASE_URL"] = stack.enter_context(postgres(work))
+        if mode == "pg-celery":
+            env["FUNCPAD_EXECUTOR"] = "celery"
+            env["FUNCPAD_REDIS_URL"] = stack.enter_context(redis_server(work))
+        saved = dict(os.environ)
+        os.environ.update(env)
+        try:
+            token = make_token(data_dir)
+            base, _pid = stack.enter_context(gunicorn(data_dir))
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        if mode == "pg-celery":
+            stack.enter_context(workers(env, 2, work))
+        yield base, token
+
+
+def prepare(base: str, token: str, clients: int) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    for n in range(clients):  # one script each: concurrent saves of one draft would conflict
+        answer = requests.post(
+            f"{base}/api/v1/scripts", headers=headers, timeout=30,
+            json={"id": f"load_{n}", "title": f"Load {n}", "code": CODE},
+        )  # fmt: skip
+        answer.raise_for_status()
+    requests.post(
+        f"{base}/api/v1/scripts/load_0/publish", headers=headers, json={}, timeout=60
+    ).raise_for_status()
+    for _ in range(5):  # warm: every slot started, every connection pool filled
+        requests.post(
+            f"{base}/api/v1/funcs/load_0.trivial/call", headers=headers, json={}, timeout=60
+        ).raise_for_status()
+
+
+def client_loop(base: str, token: str, index: int, until: float, results: dict, seed: int):
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    rng = random.Random(seed)
+    actions = [name for name, weight in MIX for _ in range(weight)]
+    script = f"load_{index}"
+    md5 = None
+    while time.monotonic() < until:
+        action = rng.choice(actions)
+        started = time.perf_counter()
+        ok = False
+        try:
+            if action == "page":
+                ok = session.get(f"{base}/scripts", timeout=60).status_code == 200
+            elif action == "save":
+                if md5 is None:
+                    md5 = session.get(f"{base}/api/v1/scripts/{script}", timeout=60).json()[
+                        "draft_md5"
+                    ]
+                code = CODE + f"# {rng.random()}\n"
+                answer = session.put(
+                    f"{base}/api/v1/scripts/{script}/draft",
+                    json={"code": code, "base_md5": md5}, timeout=60,
+                )  # fmt: skip
+                ok = answer.status_code == 200
+                md5 = answer.json().get("draft_md5") if ok else None
+            elif action == "editor_run":
+                answer = session.post(
+                    f"{base}/api/v1/scripts/{script}/run",
+                    json={"func": "trivial", "kwargs": {"n": 1}}, timeout=60,
+                )  # fmt: skip
+                ok = answer.status_code == 200 and answer.json()["status"] == "success"
+            else:
+                answer = session.post(
+                    f"{base}/api/v1/funcs/load_0.trivial/call",
+                    json={"kwargs": {"n": index}}, timeout=60,
+                )  # fmt: skip
+                ok = answer.status_code == 200 and answer.json()["return_value"] == index
+        except (requests.RequestException, ValueError, KeyError):
+            ok = False
+        elapsed = (time.perf_counter() - started) * 1000
+        results[action].append((elapsed, ok))
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(q * len(ordered)), len(ordered) - 1)] if ordered else float("nan")
+
+
+def run_mode(mode: str, clients: int, seconds: float) -> dict[str, dict]:
+    work = Path(tempfile.mkdtemp(prefix=f"funcpad-load-{mode}-"))
+    try:
+        with deployment(mode, work) as (base, token):
+            prepare(base, token, clients)
+            results: dict[str, list] = defaultdict(list)
+            until = time.monotonic() + seconds
+            threads = [
+                threading.Thread(target=client_loop, args=(base, token, n, until, results, n))
+                for n in range(clients)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    summary = {}
+    for action in [name for name, _ in MIX] + ["all"]:
+        rows = (
+            [r for rows in results.values() for r in rows] if action == "all" else results[action]
+        )
+        times = [t for t, _ok in rows]
+        summary[action] = {
+            "count": len(rows),
+            "per_s": len(rows) / seconds,
+            "p50": statistics.median(times) if times else float("nan"),
+            "p95": percentile(times, 0.95),
+            "p99": percentile(times, 0.99),
+            "errors": sum(1 for _t, ok in rows if not ok),
+        }
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--modes", default=",".join(MODES))
+    args = parser.parse_args()
+    clients = max(1, min(args.clients, MAX_CLIENTS))
+    seconds = max(1.0, min(args.seconds, MAX_SECONDS))
+    modes = [m for m in args.modes.split(",") if m]
+    unknown = set(modes) - set(MODES)
+    if unknown:
+        raise SystemExit(f"unknown modes: {', '.join(sorted(unknown))} (know {', '.join(MODES)})")
+    print(f"{clients} clients, {seconds:.0f} s per mode, {os.cpu_count()} cores")
+    summaries = {}
+    for mode in modes:
+        summaries[mode] = summary = run_mode(mode, clients, seconds)
+        print(f"\n{mode}")
+        print(f"  {'action':<15}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
+        for action, row in summary.items():
+            print(
+                f"  {action:<15}{row['per_s']:>8.1f}{row['p50']:>9.1f}{row['p95']:>9.1f}"
+                f"{row['p99']:>9.1f}{row['errors']:>8}"
+            )
+    if "pg-inprocess" in summaries and "pg-celery" in summaries:
+        local = summaries["pg-inprocess"]["published_call"]["p50"]
+        queued = summaries["pg-celery"]["published_call"]["p50"]
+        print(
+            f"\nqueue hop: published call p50 {local:.1f} ms in-process, {queued:.1f} ms through "
+            f"Celery (+{queued - local:.1f} ms, {queued / local:.2f}x)"
+        )
+
+
+if __name__ == "__main__":
+    main()
