@@ -48,6 +48,7 @@ MAX_CLIENTS, MAX_SECONDS = 64, 600
 @contextlib.contextmanager
 def postgres(work: Path) -> Iterator[str]:
     """A throwaway PostgreSQL cluster on 127.0.0.1 (Debian's binaries); yields a database URL."""
+    import tests.conftest  # noqa: F401 (first: it and pg_server import each other)
     from tests.pg_server import _as_server_user, _pg_bin
 
     data, sockets = work / "pg", work / "pgsock"
@@ -179,7 +180,9 @@ def prepare(base: str, token: str, clients: int) -> None:
         ).raise_for_status()
 
 
-def client_loop(base: str, token: str, index: int, until: float, results: dict, seed: int):
+def client_loop(
+    base: str, token: str, index: int, until: float, results: dict, seed: int, think: float
+):
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
     rng = random.Random(seed)
@@ -221,6 +224,8 @@ def client_loop(base: str, token: str, index: int, until: float, results: dict, 
             ok = False
         elapsed = (time.perf_counter() - started) * 1000
         results[action].append((elapsed, ok))
+        if think:
+            time.sleep(rng.uniform(0.5, 1.5) * think)  # a person reads; an API caller waits
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -228,7 +233,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(int(q * len(ordered)), len(ordered) - 1)] if ordered else float("nan")
 
 
-def run_mode(mode: str, clients: int, seconds: float) -> dict[str, dict]:
+def run_mode(mode: str, clients: int, seconds: float, think: float) -> dict[str, dict]:
     work = Path(tempfile.mkdtemp(prefix=f"funcpad-load-{mode}-"))
     try:
         with deployment(mode, work) as (base, token):
@@ -236,7 +241,9 @@ def run_mode(mode: str, clients: int, seconds: float) -> dict[str, dict]:
             results: dict[str, list] = defaultdict(list)
             until = time.monotonic() + seconds
             threads = [
-                threading.Thread(target=client_loop, args=(base, token, n, until, results, n))
+                threading.Thread(
+                    target=client_loop, args=(base, token, n, until, results, n, think)
+                )
                 for n in range(clients)
             ]
             for thread in threads:
@@ -267,6 +274,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0,
+        help="pause after each request, ±50%% (0: every client sends back to back)",
+    )
     args = parser.parse_args()
     clients = max(1, min(args.clients, MAX_CLIENTS))
     seconds = max(1.0, min(args.seconds, MAX_SECONDS))
@@ -274,10 +287,14 @@ def main() -> None:
     unknown = set(modes) - set(MODES)
     if unknown:
         raise SystemExit(f"unknown modes: {', '.join(sorted(unknown))} (know {', '.join(MODES)})")
-    print(f"{clients} clients, {seconds:.0f} s per mode, {os.cpu_count()} cores")
+    think = max(0.0, min(args.think_ms, 10_000)) / 1000
+    print(
+        f"{clients} clients, {seconds:.0f} s per mode, think {think * 1000:.0f} ms, "
+        f"{os.cpu_count()} cores (the clients run on the same machine)"
+    )
     summaries = {}
     for mode in modes:
-        summaries[mode] = summary = run_mode(mode, clients, seconds)
+        summaries[mode] = summary = run_mode(mode, clients, seconds, think)
         print(f"\n{mode}")
         print(f"  {'action':<15}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
         for action, row in summary.items():
