@@ -17,15 +17,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from celery import Celery
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.executor.conftest import worker_pid
 from webapp.executor import broker
 from webapp.executor.sealing import Sealer
 from webapp.extensions import db
-from webapp.models import CrontabConfig, FuncStoreEntry, TaskRecord, WorkerHeartbeat
+from webapp.models import CrontabConfig, FuncStoreEntry, TaskRecord, User, WorkerHeartbeat
 from webapp.models.types import utcnow
 from webapp.scheduler.loop import Scheduler
 from webapp.services import crontab as crontab_service
+from webapp.services import users as user_service
 
 
 def new_script(client, script_id: str, code: str, publish: bool = True) -> None:
@@ -428,3 +430,28 @@ def test_a_package_installed_once_is_importable_on_every_worker(cluster):
         module.unlink()
         if "c" in cluster.workers:
             cluster.stop_worker("c")
+
+
+def test_metrics_count_the_workers_runs_and_the_brokers_queues(cluster):
+    with cluster.app.app_context():
+        admin = db.session.scalar(db.select(User).where(User.username == "admin"))
+        _token, token = user_service.create_token(db.session, admin, "scraper")
+        db.session.commit()
+        db.session.remove()
+    client = cluster.client()
+    new_script(client, "celery_counted", "def f():\n    return 1\n", publish=False)
+    for _ in range(3):
+        assert client.post("/api/v1/scripts/celery_counted/run", json={"func": "f"}).status_code
+    time.sleep(6)  # a heartbeat: each worker writes its counts
+    text = client.get("/metrics", headers={"Authorization": f"Bearer {token}"}).get_data(
+        as_text=True
+    )
+    found = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert found[("funcpad_runs_total", (("origin", "debug"), ("status", "success")))] >= 3
+    assert found[("funcpad_workers", (("kind", "celery"),))] >= 2
+    assert found[("funcpad_broker_messages", (("queue", "5"),))] == 0  # all taken
+    assert ("funcpad_broker_messages", (("queue", "15"),)) in found

@@ -147,6 +147,13 @@ class CeleryExecutor:
                 set_committed_value(record, name, value)
         return record
 
+    def broker_depths(self) -> dict[int, int]:
+        """Messages waiting in Redis, by DataFlux Func queue (for /metrics)."""
+        pipe = self.redis.pipeline()
+        for queue in queues.QUEUES:
+            pipe.llen(broker.queue_name(queue))
+        return dict(zip(queues.QUEUES, pipe.execute(), strict=True))
+
     def cancel(self, task_id: str) -> bool:
         """Ask every worker to stop ``task_id``; whether any worker heard it."""
         sealed = self.sealer.seal({"cancel": task_id})

@@ -18,6 +18,7 @@ import redis
 from celery import Celery
 from flask import Flask
 
+from webapp import metrics
 from webapp.executor import broker, work
 from webapp.executor.sealing import Sealer, Unsealed
 from webapp.extensions import db
@@ -136,6 +137,7 @@ class Worker:
                 db.session.commit()
             finally:
                 db.session.remove()
+            metrics.counters_of(self.app).flush()  # its last runs' counts, even when idle
 
     def _beat_loop(self) -> None:
         while not self.stop_event.is_set():

@@ -95,18 +95,13 @@ def _queue_families(app: Flask) -> list[Family]:
         depth.add(waiting[queue], queue=queue)
     families = [depth]
     executor = app.extensions.get("funcpad.executor")
-    if executor is not None and executor.name == "celery":
+    depths = getattr(executor, "broker_depths", None)  # only a broker has messages waiting
+    if depths is not None:
         broker_depth = Family(
             "funcpad_broker_messages", "gauge", "Messages waiting in Redis, by queue."
         )
         try:
-            from webapp.executor import broker
-
-            pipe = executor.redis.pipeline()
-            queues = range(1, 16)
-            for queue in queues:
-                pipe.llen(broker.queue_name(queue))
-            for queue, length in zip(queues, pipe.execute(), strict=True):
+            for queue, length in depths().items():
                 broker_depth.add(length, queue=queue)
         except Exception:
             log.warning("reading the broker's queues failed", exc_info=True)
