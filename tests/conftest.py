@@ -1,7 +1,10 @@
-"""Shared fixtures: a fresh data directory (real SQLite file) per test, clients and factories.
+"""Shared fixtures: a fresh data directory and database per test, clients and factories.
 
-Migrations run once per session into a template database; each test gets a copy of that file,
-so every test starts from a real migrated schema without paying for the migration each time.
+Every test that takes ``data_dir`` (and so ``app``, ``client``, ``app_ctx``...) runs twice: on
+SQLite and on PostgreSQL (the ``backend`` parameter; the PostgreSQL run carries the ``postgres``
+marker, so ``-m "not postgres"`` runs SQLite only). Migrations run once per session into a
+template database of each kind; each test gets a copy (a file copy, ``CREATE DATABASE ...
+TEMPLATE``), so every test starts from a real migrated schema without paying for the migration.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +32,7 @@ from webapp import create_app
 from webapp.extensions import db
 from webapp.models import Script, User
 from webapp.models.types import utcnow
+from webapp.services import result_cache
 from webapp.services import scripts as script_service
 from webapp.services import users as user_service
 
@@ -53,6 +58,7 @@ def app_config(data_dir: Path, **extra) -> dict:
         "FUNCPAD_RUNNER_WARMUP": "off",
         "FUNCPAD_RETENTION_THREAD": "off",
         "FUNCPAD_API_CHECK_RESPONSES": "on",
+        "FUNCPAD_SELF_METRICS_SECONDS": "0",  # no agent to send to: tests that want it say so
         "TESTING": True,
         **extra,
     }
@@ -67,17 +73,63 @@ def template_db(tmp_path_factory) -> Path:
     return data_dir / "funcpad.db"
 
 
+PG_TEMPLATE = "funcpad_template"
+
+
+@pytest.fixture(scope="session")
+def pg_template(request, tmp_path_factory) -> str:
+    """A migrated PostgreSQL database that each test's database is copied from."""
+    import psycopg
+
+    server = request.getfixturevalue("postgres_server")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{PG_TEMPLATE}"')
+    url = f"{server}/{PG_TEMPLATE}"
+    app = create_app(app_config(tmp_path_factory.mktemp("pg-template"), FUNCPAD_DATABASE_URL=url))
+    with app.app_context():
+        db.engine.dispose()  # a template must have no connections when it is copied
+    return PG_TEMPLATE
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def data_dir(tmp_path, template_db) -> Path:
+def database_url(request, backend) -> Iterator[str | None]:
+    """None for SQLite (the data directory's file); a fresh PostgreSQL database otherwise."""
+    if backend == "sqlite":
+        yield None
+        return
+    import psycopg
+
+    server = request.getfixturevalue("postgres_server")
+    template = request.getfixturevalue("pg_template")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield f"{server}/{name}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def data_dir(tmp_path, template_db, database_url, monkeypatch) -> Path:
+    """A fresh data directory; on PostgreSQL, ``FUNCPAD_DATABASE_URL`` names this test's own
+    database, so every app and server the test starts uses it."""
     path = tmp_path / "data"
     path.mkdir()
     shutil.copy(template_db, path / "funcpad.db")
+    if database_url:
+        monkeypatch.setenv("FUNCPAD_DATABASE_URL", database_url)
     return path
 
 
 @pytest.fixture
 def app(data_dir) -> Iterator[Flask]:
     """The app, with no context pushed: requests get their own context (and their own ``g``)."""
+    result_cache.results.clear()  # per process, like DataFlux Func's: not per test's database
     app = create_app(app_config(data_dir))
     yield app
     with app.app_context():
@@ -245,9 +297,18 @@ def make_api_token(data_dir: Path, name: str = "tests", user: str = LIVE_ADMIN[0
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[str]:
-    """One gunicorn for the whole session (tests that do not mind each other's data)."""
-    with running_server(tmp_path_factory.mktemp("live")) as base:
-        yield base
+    """One gunicorn for the whole session (tests that do not mind each other's data), on SQLite
+    whichever test starts it (a PostgreSQL test's database goes with the test)."""
+    saved = os.environ.pop("FUNCPAD_DATABASE_URL", None)
+    try:
+        with running_server(tmp_path_factory.mktemp("live")) as base:
+            if saved is not None:
+                os.environ["FUNCPAD_DATABASE_URL"] = saved
+                saved = None
+            yield base
+    finally:
+        if saved is not None:
+            os.environ["FUNCPAD_DATABASE_URL"] = saved
 
 
 @pytest.fixture

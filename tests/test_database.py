@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
@@ -47,6 +48,7 @@ def test_fresh_start_migrates_to_head(tmp_path):
         assert version == "0015_platform_counters"
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # SQLite's own settings
 def test_sqlite_pragmas(app_ctx):
     connection = db.session.connection()
     assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -159,7 +161,7 @@ def test_script_sets_migration_keeps_everything_pointing_at_the_scripts(app_ctx)
         " VALUES ('demo', 1, 'x = 1', 'md5a', 'first', :now), ('ops__disk', 1, 'y = 2', 'md5b', '', :now)",
         "INSERT INTO funcs (id, script_id, name, title, category, tags, args, accepts_var_kwargs,"
         " doc, timeout, options, version, updated_at) VALUES ('demo.f', 'demo', 'f', 'F', 'general', '[]',"
-        " '[]', 0, NULL, NULL, '{}', 1, :now)",
+        " '[]', false, NULL, NULL, '{}', 1, :now)",
     ]
     for statement in statements:
         db.session.execute(text(statement), {"now": now})

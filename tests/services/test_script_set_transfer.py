@@ -119,7 +119,10 @@ def test_round_trip_into_a_fresh_instance(populated, tmp_path, template_db):
     other_dir = tmp_path / "other"
     other_dir.mkdir()
     shutil.copy(template_db, other_dir / "funcpad.db")
-    other = create_app(app_config(other_dir))
+    # Another instance: its own database (SQLite), whichever back-end this test runs on.
+    other = create_app(
+        app_config(other_dir, FUNCPAD_DATABASE_URL=f"sqlite:///{other_dir / 'funcpad.db'}")
+    )
     with other.app_context():
         bundle = transfer.read_zip(content)
         diff = transfer.diff(db.session, bundle)

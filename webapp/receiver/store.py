@@ -17,6 +17,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,7 @@ class PointStore:
         # waiting writer starts the moment the other commits.
         lock_path = f"{self.path}.write-lock"
         self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        weakref.finalize(self, os.close, self._lock_fd)  # a store that goes takes its fd along
         self._create_or_upgrade(self.connection())
 
     def _create_or_upgrade(self, conn: sqlite3.Connection) -> None:

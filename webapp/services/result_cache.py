@@ -32,6 +32,11 @@ class ResultCache:
                 return None
             return entry[1]
 
+    def clear(self) -> None:
+        """Forget every result (a process serving another database: the tests)."""
+        with self._lock:
+            self._entries.clear()
+
     def put(self, key: str, body: dict[str, Any], seconds: float, now: float) -> None:
         """Cache only successes: a failure should be retried, not repeated."""
         if seconds <= 0 or body.get("status") != "success":

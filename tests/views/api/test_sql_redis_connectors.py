@@ -4,7 +4,7 @@ helper's methods in a real sandbox run. Secrets: encrypted at rest, never sent b
 
 from __future__ import annotations
 
-import sqlite3
+import json
 import uuid
 
 import psycopg
@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from tests.conftest import REDIS_PASSWORD
+from webapp.extensions import db as app_db
 
 MYSQL_SCRIPT = """
 def setup():
@@ -85,10 +86,12 @@ def test_mysql_connector_end_to_end(auth_client, app, data_dir, mysql_server):
         f"127.0.0.1:{mysql_server['port']}"
     )
     # At rest: not in the config column, and the secrets column is ciphertext.
-    with sqlite3.connect(data_dir / "funcpad.db") as db:
-        config, secrets = db.execute(
-            "SELECT config, secrets FROM connectors WHERE id = ?", ("mysql1",)
-        ).fetchone()
+    with app.app_context():
+        config, secrets = app_db.session.execute(
+            app_db.text("SELECT config, secrets FROM connectors WHERE id = :id"), {"id": "mysql1"}
+        ).one()
+        app_db.session.remove()
+    config = config if isinstance(config, str) else json.dumps(config)
     assert mysql_server["password"] not in config and mysql_server["password"] not in secrets
     assert secrets.startswith("gAAAA")  # a Fernet token
 
@@ -226,7 +229,7 @@ def work():
 
 def test_redis_connector_end_to_end(auth_client, redis_url):
     port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
-    redis.Redis.from_url(redis_url).flushdb()
+    redis.Redis.from_url(redis_url.rsplit("/", 1)[0] + "/3").flushdb()  # the connector's database
     config = {"host": "127.0.0.1", "port": port, "password": REDIS_PASSWORD, "database": 3}
     create(auth_client, "redis1", "redis", config)
     tested = press_test(auth_client, "redis1")

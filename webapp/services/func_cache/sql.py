@@ -121,7 +121,10 @@ class SqlCache:
             .where(Entry.scope == scope, Entry.key == key)
             .values(version=Entry.version + 1)
         )
-        row = session.get(Entry, (scope, key), populate_existing=True)
+        # FOR UPDATE too: a row another run created after the UPDATE above (which then matched
+        # nothing) is locked here, not read and overwritten (PostgreSQL reads what was committed
+        # at each statement; SQLite's write lock already holds every other writer off).
+        row = session.get(Entry, (scope, key), populate_existing=True, with_for_update=True)
         expired = row is not None and row.expire_at_ms is not None and row.expire_at_ms <= now
         if expired or (row is not None and retype and row.kind != kind):
             session.delete(row)
