@@ -19,7 +19,9 @@ from urllib.parse import urlsplit
 from celery import Celery
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.conftest import app_config, csrf_token_from, free_port, log_in
 from tests.executor.conftest import worker_pid
+from webapp import create_app
 from webapp.executor import broker
 from webapp.executor.sealing import Sealer
 from webapp.extensions import db
@@ -455,3 +457,24 @@ def test_metrics_count_the_workers_runs_and_the_brokers_queues(cluster):
     assert found[("funcpad_workers", (("kind", "celery"),))] >= 2
     assert found[("funcpad_broker_messages", (("queue", "5"),))] == 0  # all taken
     assert ("funcpad_broker_messages", (("queue", "15"),)) in found
+
+
+def test_a_broker_that_is_down_fails_the_run_with_a_clear_error(data_dir):
+    """Redis unreachable: an editor run answers at once with a failure that says so, and the
+    record is not left queued."""
+    closed = f"redis://:pw@127.0.0.1:{free_port()}/0"  # nothing listens there
+    app = create_app(app_config(data_dir, FUNCPAD_EXECUTOR="celery", FUNCPAD_REDIS_URL=closed))
+    client = app.test_client()
+    assert log_in(client).status_code == 302
+    client.environ_base["HTTP_X_CSRFTOKEN"] = csrf_token_from(
+        client.get("/scripts").get_data(as_text=True)
+    )
+    new_script(client, "celery_down", "def f():\n    return 1\n", publish=False)
+    answer = client.post("/api/v1/scripts/celery_down/run", json={"func": "f"})
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["status"] == "failure" and body["error"]["type"] == "BrokerUnavailable"
+    assert "FUNCPAD_REDIS_URL" in body["error"]["message"]
+    with app.app_context():
+        assert db.session.get(TaskRecord, body["id"]).status == "failure"
+        db.engine.dispose()

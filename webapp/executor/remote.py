@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 import redis
+from kombu.exceptions import OperationalError
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -32,6 +33,12 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 GRACE_SECONDS = 10  # past its timeout, a run's worker has this long to report the end
 FINISHED = ("success", "failure", "timeout", "skipped", "expired")
+BROKER_UNAVAILABLE = {
+    "type": "BrokerUnavailable",
+    "message": "the run was not started: the broker (FUNCPAD_REDIS_URL) is unreachable",
+    "traceback": "",
+    "line": None,
+}
 NO_ANSWER = {
     "type": "WorkerLost",
     "message": "worker lost: no worker reported the end of this run in time",
@@ -73,13 +80,22 @@ class CeleryExecutor:
         work.hand_over(record, process_identity.process_id(), queue, wait_seconds=timeout)
         deadline = time.monotonic() + 2 * timeout + GRACE_SECONDS
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(broker.run_channel(record.id))  # before the send: no line is missed
         try:
+            pubsub.subscribe(broker.run_channel(record.id))  # before the send: no line missed
             self.send(record.id, queue, job)
+        except (redis.RedisError, OperationalError) as exc:
+            pubsub.close()
+            log.error("run %s: the broker is unreachable: %s", record.id, exc)
+            self._refuse(record.id, exc)
+            return self._reload(record)
+        try:
             next_look = time.monotonic() + POLL_SECONDS
             while True:
-                message = pubsub.get_message(timeout=0.25)
-                body = self._open(message)
+                try:
+                    body = self._open(pubsub.get_message(timeout=0.25))
+                except redis.RedisError:  # the lines are lost; the record still tells the end
+                    body = {}
+                    time.sleep(0.25)
                 if body.get("log") is not None and on_log is not None:
                     on_log(body["log"])
                 if body.get("done") or time.monotonic() >= next_look:
@@ -89,6 +105,17 @@ class CeleryExecutor:
         finally:
             pubsub.close()
         return self._reload(record)
+
+    def _refuse(self, task_id: str, exc: Exception) -> None:
+        """The run could not be handed to any worker: ``failure``, saying why (a worker that
+        got the message after all finds the record no longer queued and leaves it)."""
+        error = {**BROKER_UNAVAILABLE, "message": f"{BROKER_UNAVAILABLE['message']}: {exc}"}
+        db.session.execute(
+            update(TaskRecord)
+            .where(TaskRecord.id == task_id, TaskRecord.status == "queued")
+            .values(status="failure", ended_at=utcnow(), error=error)
+        )
+        db.session.commit()
 
     def _open(self, message: dict[str, Any] | None) -> dict[str, Any]:
         if message is None or message.get("type") != "message":
