@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -102,16 +101,11 @@ def database_url(request, backend) -> Iterator[str | None]:
     if backend == "sqlite":
         yield None
         return
-    import psycopg
+    from tests.pg_server import fresh_database
 
     server = request.getfixturevalue("postgres_server")
-    template = request.getfixturevalue("pg_template")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    yield f"{server}/{name}"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with fresh_database(server, request.getfixturevalue("pg_template")) as url:
+        yield url
 
 
 @pytest.fixture
