@@ -38,3 +38,28 @@ def test_editor_strings_and_api_errors_are_translated(client):
     assert response.status_code == 400
     assert response.json["error"] == "missing_field"  # machine codes stay English
     assert re.search(r"[\u4e00-\u9fff]", response.json["message"])
+
+
+def _editor_boot(client) -> dict:
+    html = client.get("/scripts").get_data(as_text=True)
+    match = re.search(r'id="funcpad-boot" type="application/json">(.*?)</script>', html, re.S)
+    return json.loads(match.group(1))
+
+
+def _write_metric_info(boot: dict) -> str:
+    items = [item for group in boot["completions"].values() for item in group]
+    return next(item["info"] for item in items if item["label"] == "write_metric")
+
+
+def test_editor_completions_follow_the_language_of_each_request(client):
+    """The completions are translated once per language and kept: each page still gets its own
+    language's text, in whatever order the languages come."""
+    log_in(client)
+    english = _write_metric_info(_editor_boot(client))
+    client.get("/lang/zh")
+    chinese = _write_metric_info(_editor_boot(client))
+    client.get("/lang/en")
+    english_again = _write_metric_info(_editor_boot(client))
+    assert english and not re.search(r"[\u4e00-\u9fff]", english)
+    assert re.search(r"[\u4e00-\u9fff]", chinese)
+    assert english_again == english

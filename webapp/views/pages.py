@@ -1,7 +1,9 @@
 """The editor pages (the script list lives in the editor's sidebar)."""
 
+import functools
+
 from flask import Blueprint, redirect, render_template, url_for
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 from webapp.services.scripts import SCRIPT_ID_RE
 from webapp.views import script_reference
@@ -12,6 +14,13 @@ bp = Blueprint("pages", __name__)
 
 def _completions() -> dict:
     """DFF.* and DataKit completions from the SDK's reference, explained in the user's words."""
+    return _completions_in(str(get_locale()))
+
+
+@functools.lru_cache(maxsize=8)
+def _completions_in(locale: str) -> dict:
+    """The completions translated once per locale (``locale`` is the request's: gettext reads
+    it from the request, the argument keys the cache)."""
     return {
         group: [{**item, "info": gettext(item["info"]) if item["info"] else ""} for item in items]
         for group, items in script_reference.completions().items()

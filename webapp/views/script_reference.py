@@ -10,6 +10,7 @@ is not current.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from dataclasses import dataclass, field
@@ -292,9 +293,11 @@ def texts() -> list[str]:
     return list(dict.fromkeys(t for t in out if t))
 
 
+@functools.cache
 def completions() -> dict[str, list[dict[str, str]]]:
     """What the editor completes after ``DFF.`` and after a DataKit helper, with the docs'
-    anchor of each."""
+    anchor of each. Read once per process (the SDK's code does not change while it runs; reading
+    it was a fifth of the web process's time under load): callers must not change it."""
     sections = {s.key: s for s in reference()}
 
     def items(section: str, prefix: str) -> list[dict[str, str]]:
